@@ -1,0 +1,29 @@
+// Packed-weight geometry shared by packing, kernels and the Python side.
+#pragma once
+#include <cstdint>
+
+namespace xeon {
+
+// One N-block of the packed weight is 16 output channels: one 512-bit vector of
+// int32 / fp32 lanes, and the 16 columns of an AMX int8 B tile (64 bytes a row).
+constexpr int64_t kNBlock = 16;
+// int8 VNNI layout: 4 consecutive k of one channel share a 32-bit lane (vpdpbusd, tdpbusd).
+constexpr int64_t kKQuad = 4;
+// The int8 packed K is padded to one AMX A-tile row (64 bytes = 16 quads) so AMX
+// and VNNI kernels read the same buffer; padding holds zeros.
+constexpr int64_t kKPadInt8 = 64;
+// Largest K the int8 kernels accept: one product is at most 255 * 128 = 32640 in
+// magnitude (u8 activation x s8 weight), and 65536 * 32640 < 2^31, so the int32
+// accumulators cannot overflow (../shared/quant-semantics.md, "Overflow").
+constexpr int64_t kMaxKInt8 = 65536;
+
+// Packed-weight layouts (stored in PackedWeight, versioned on the Python side).
+enum class Layout : int64_t {
+  kInt8Vnni4 = 0,   // int8 [Npad/16][Kpad/4][16][4], Kpad = roundup(K, 64)  (da8w8)
+  kInt8KMajor = 1,  // int8 [Npad/16][K][16]                                 (a16w8)
+};
+
+inline int64_t round_up(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
+inline int64_t ceil_div(int64_t v, int64_t m) { return (v + m - 1) / m; }
+
+}  // namespace xeon

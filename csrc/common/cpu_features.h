@@ -1,0 +1,35 @@
+// CPU feature detection (CPUID + OS support in XCR0) and the Linux AMX tile
+// permission request. Nothing here depends on torch.
+#pragma once
+#include <cstdint>
+
+namespace xeon {
+
+struct CpuFeatures {
+  bool avx512f = false, avx512bw = false, avx512vl = false, avx512dq = false;
+  bool avx512_vnni = false, avx512_bf16 = false;
+  bool amx_tile = false, amx_int8 = false, amx_bf16 = false;
+  bool os_avx512 = false;  // XCR0 enables opmask + ZMM state
+  bool os_amx = false;     // XCR0 enables XTILECFG + XTILEDATA
+  bool amx_permitted = false;  // arch_prctl(ARCH_REQ_XCOMP_PERM) succeeded
+
+  bool has_avx512_vnni_path() const {
+    return os_avx512 && avx512f && avx512bw && avx512vl && avx512dq && avx512_vnni;
+  }
+  bool has_amx_int8_path() const {
+    return has_avx512_vnni_path() && os_amx && amx_tile && amx_int8 && amx_permitted;
+  }
+  // Bit mask in the order of kFeatureNames (for the Python side).
+  int64_t as_bits() const;
+};
+
+// Detected once per process (thread-safe); the AMX permission is requested
+// from Linux the first time, if the CPU and OS report AMX.
+const CpuFeatures& cpu_features();
+
+// Names of the bits returned by CpuFeatures::as_bits, in order.
+constexpr const char* kFeatureNames[] = {
+    "avx512f", "avx512bw", "avx512vl", "avx512dq", "avx512_vnni", "avx512_bf16",
+    "amx_tile", "amx_int8", "amx_bf16", "os_avx512", "os_amx", "amx_permitted"};
+
+}  // namespace xeon

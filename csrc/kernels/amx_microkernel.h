@@ -1,0 +1,58 @@
+// AMX int8 micro-kernel on a tile backend T (amx_tiles_hw.h or amx_tiles_emulated.h).
+// Up to 32 rows x 32 columns per call: C tiles 0-3 (2 x 2), A tiles 4-5, B tiles 6-7,
+// so each loaded A and B tile feeds two TDPBUSDs.
+#pragma once
+#include <algorithm>
+#include <cstdint>
+#include "common/block_sizes.h"
+#include "kernels/amx_tiles.h"
+
+// Internal linkage: each ISA translation unit gets its own copy, compiled for
+// its own target (see kernels/isa_unit_begin.h).
+namespace xeon {
+namespace {
+
+constexpr int kAmxMaxRows = 2 * kTileRows;   // MT = 2 row tiles
+constexpr int kAmxMaxBlocks = 2;             // NT = 2 column tiles of kNBlock
+
+// c[0:rows][0:NT*16] = a_u8[0:rows][0:Kpad] x W (Layout::kInt8Vnni4, NT blocks of w_bstride bytes).
+template <class T, int MT, int NT>
+void amx_int8_tile(const uint8_t* a, int64_t lda, const int8_t* w, int64_t w_bstride, int64_t Kpad, int rows,
+                   int32_t* c, int64_t ldc) {
+  const int r0 = std::min(rows, kTileRows);
+  const int r1 = rows - r0;
+  TileConfig cfg{};
+  cfg.palette_id = 1;
+  auto set = [&](int t, int r) { cfg.rows[t] = static_cast<uint8_t>(r); cfg.colsb[t] = kTileColsBytes; };
+  set(0, r0); set(4, r0); set(6, kTileRows);
+  if constexpr (NT == 2) { set(1, r0); set(7, kTileRows); }
+  if constexpr (MT == 2) { set(2, r1); set(5, r1); if constexpr (NT == 2) set(3, r1); }
+  T::configure(&cfg);
+  T::template zero<0>();
+  if constexpr (NT == 2) T::template zero<1>();
+  if constexpr (MT == 2) { T::template zero<2>(); if constexpr (NT == 2) T::template zero<3>(); }
+
+  constexpr int64_t kBStride = kKQuad * kNBlock;  // 64 bytes: one quad row of a B tile
+  for (int64_t k = 0; k < Kpad; k += kTileColsBytes) {
+    const int8_t* wk = w + (k / kKQuad) * kBStride;
+    T::template load<4>(a + k, lda);
+    T::template load<6>(wk, kBStride);
+    T::template dpbusd<0, 4, 6>();
+    if constexpr (NT == 2) { T::template load<7>(wk + w_bstride, kBStride); T::template dpbusd<1, 4, 7>(); }
+    if constexpr (MT == 2) {
+      T::template load<5>(a + kTileRows * lda + k, lda);
+      T::template dpbusd<2, 5, 6>();
+      if constexpr (NT == 2) T::template dpbusd<3, 5, 7>();
+    }
+  }
+  const int64_t cs = ldc * static_cast<int64_t>(sizeof(int32_t));
+  T::template store<0>(c, cs);
+  if constexpr (NT == 2) T::template store<1>(c + kNBlock, cs);
+  if constexpr (MT == 2) {
+    T::template store<2>(c + kTileRows * ldc, cs);
+    if constexpr (NT == 2) T::template store<3>(c + kTileRows * ldc + kNBlock, cs);
+  }
+}
+
+}  // namespace
+}  // namespace xeon

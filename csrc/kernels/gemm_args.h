@@ -1,0 +1,51 @@
+// What the op layer hands to a GEMM driver, and the per-ISA table of drivers.
+#pragma once
+#include <cstdint>
+#include "common/float_types.h"
+
+namespace xeon {
+
+// Epilogue inputs common to every scheme: y[m, n] = f(acc[m, n]) + bias[n], cast to out_dtype.
+struct OutputArgs {
+  void* out;              // [M, N] row-major, out_dtype
+  ScalarType out_dtype;   // Float, BFloat16 or Half
+  const float* bias;      // [N] fp32, or nullptr
+};
+
+// DA8W8: y = (acc_u8 - a_comp[m] * w_sum[n]) * a_scale[m] * w_scale[n] + bias[n],
+// acc_u8 = sum_k a_u8[m, k] * w[n, k] over the packed K.
+struct Int8GemmArgs {
+  int64_t M, N, Kpad;
+  const uint8_t* a;        // [M, Kpad] activation codes shifted to u8
+  const int8_t* w;         // Layout::kInt8Vnni4
+  const int32_t* w_sum;    // [Npad] sum_k w[n, k]
+  const float* w_scale;    // [N]
+  const float* a_scale;    // [M]
+  const int32_t* a_comp;   // [M] the u8 value that means 0 (128 + zero point)
+  OutputArgs o;
+};
+
+// A16W8: y = (sum_k x[m, k] * w[n, k]) * w_scale[n] + bias[n], fp32 accumulation
+// by fused multiply-add in k order.
+struct A16W8GemmArgs {
+  int64_t M, N, K;
+  const float* x;          // [M, K] fp32
+  const int8_t* w;         // Layout::kInt8KMajor
+  const float* w_scale;    // [N]
+  OutputArgs o;
+};
+
+struct KernelTable {
+  const char* name;
+  void (*int8_gemm)(const Int8GemmArgs&);
+  void (*a16w8_gemm)(const A16W8GemmArgs&);
+};
+
+// One table per compiled path (each defined in its own translation unit).
+extern const KernelTable kRefKernels;
+extern const KernelTable kAvx512Kernels;
+extern const KernelTable kAvx512EmulatedKernels;
+extern const KernelTable kAmxKernels;
+extern const KernelTable kAmxEmulatedKernels;
+
+}  // namespace xeon

@@ -1,0 +1,74 @@
+// The GEMM driver shared by every path: splits (M, N) into tasks for torch's
+// thread pool, runs a micro-kernel policy over each task's blocks and applies
+// the epilogue. A policy supplies the block shape and the micro-kernel call:
+//   static constexpr int64_t kRows, kCols;   // rows / columns per micro-kernel call
+//   static void int8_block(g, m0, rows, nb0, nblocks, int32_t* c, ldc);  (Int8 policies)
+//   static void fma_block(g, m0, rows, nb0, nblocks, float* c, ldc);     (A16W8 policies)
+#pragma once
+#include <algorithm>
+#include <cstdint>
+#include <torch/csrc/stable/ops.h>
+#include "common/block_sizes.h"
+#include "kernels/epilogue.h"
+#include "kernels/gemm_args.h"
+
+// Internal linkage: each ISA translation unit gets its own copy, compiled for
+// its own target (see kernels/isa_unit_begin.h).
+namespace xeon {
+namespace {
+
+// Rows of one task. Consecutive tasks walk M within one column panel, and
+// parallel_for hands each thread a contiguous task range, so a thread reuses
+// its weight panel from cache across its M-chunks. 256 rows keep a 4096-wide
+// u8 activation chunk (1 MiB) within a core's L2 on the AMX machine (2 MiB).
+constexpr int64_t kTaskRows = 256;
+
+template <class Acc, class P, class Args, class Block, class Epi>
+void run_tasks(const Args& g, Block&& block, Epi&& epilogue) {
+  static_assert(P::kCols % kNBlock == 0 && kTaskRows % P::kRows == 0, "policy block shape");
+  if (g.M == 0 || g.N == 0) return;
+  const int64_t n_blocks = ceil_div(g.N, kNBlock);
+  const int64_t blocks_per_panel = P::kCols / kNBlock;
+  const int64_t n_panels = ceil_div(n_blocks, blocks_per_panel);
+  const int64_t m_chunks = ceil_div(g.M, kTaskRows);
+  torch::stable::parallel_for(0, n_panels * m_chunks, 1, [&](int64_t begin, int64_t end) {
+    alignas(64) Acc c[P::kRows * P::kCols];
+    for (int64_t t = begin; t < end; ++t) {
+      const int64_t panel = t / m_chunks, chunk = t % m_chunks;
+      const int64_t nb0 = panel * blocks_per_panel;
+      const int64_t nbs = std::min(blocks_per_panel, n_blocks - nb0);
+      const int64_t n0 = nb0 * kNBlock, n = std::min(nbs * kNBlock, g.N - n0);
+      const int64_t m_end = std::min(g.M, (chunk + 1) * kTaskRows);
+      for (int64_t m0 = chunk * kTaskRows; m0 < m_end; m0 += P::kRows) {
+        const int64_t rows = std::min<int64_t>(P::kRows, m_end - m0);
+        block(m0, rows, nb0, nbs, c);
+        epilogue(c, m0, rows, n0, n);
+      }
+    }
+  });
+}
+
+template <class P>
+void int8_gemm(const Int8GemmArgs& g) {
+  run_tasks<int32_t, P>(
+      g, [&](int64_t m0, int64_t rows, int64_t nb0, int64_t nbs, int32_t* c) {
+        P::int8_block(g, m0, rows, nb0, nbs, c, P::kCols);
+      },
+      [&](const int32_t* c, int64_t m0, int64_t rows, int64_t n0, int64_t n) {
+        int8_epilogue(g, c, P::kCols, m0, rows, n0, n);
+      });
+}
+
+template <class P>
+void a16w8_gemm(const A16W8GemmArgs& g) {
+  run_tasks<float, P>(
+      g, [&](int64_t m0, int64_t rows, int64_t nb0, int64_t nbs, float* c) {
+        P::fma_block(g, m0, rows, nb0, nbs, c, P::kCols);
+      },
+      [&](const float* c, int64_t m0, int64_t rows, int64_t n0, int64_t n) {
+        a16w8_epilogue(g, c, P::kCols, m0, rows, n0, n);
+      });
+}
+
+}  // namespace
+}  // namespace xeon

@@ -1,0 +1,28 @@
+// The amx path: AMX int8 tiles for M >= kAmxMinRows, the AVX-512 VNNI kernel
+// below that (a tile holds 16 rows: at a few rows most of each TDPBUSD is wasted
+// while VNNI streams the weight just as fast) and for A16W8.
+#include "kernels/kernel_prelude.h"
+
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,amx-tile,amx-int8,amx-bf16")
+#include "kernels/amx_tiles_hw.h"
+#include "kernels/simd_avx512.h"
+#include "kernels/kernel_policies.h"
+
+namespace xeon {
+namespace {
+using Vnni = VnniPolicy<simd_avx512::Simd>;
+using Amx = AmxPolicy<amx_hw::Tiles>;
+
+// First choice, not yet measured on an AMX machine: below 8 rows half of every
+// 16-row A tile is padding. Revisit with benchmarks/bench_linear.py there.
+constexpr int64_t kAmxMinRows = 8;
+
+void amx_int8_gemm(const Int8GemmArgs& g) {
+  if (g.M >= kAmxMinRows) int8_gemm<Amx>(g);
+  else int8_gemm<Vnni>(g);
+}
+}  // namespace
+const KernelTable kAmxKernels = {"amx", &amx_int8_gemm, &a16w8_gemm<Vnni>};
+}  // namespace xeon
+#pragma GCC pop_options

@@ -1,0 +1,19 @@
+// Every library header the kernel headers use, included by each ISA translation
+// unit BEFORE it switches the compiler's target (isa_unit_begin.h): out-of-line
+// copies of library inline functions are then compiled for the baseline x86-64
+// target, so the linker can never pick an AVX-512 or AMX copy of, say, a bf16
+// conversion for code that runs on a machine without those instructions.
+#pragma once
+#include <immintrin.h>
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <stdexcept>
+#include <type_traits>
+#include <vector>
+#include <torch/csrc/stable/ops.h>
+#include "common/block_sizes.h"
+#include "common/float_types.h"
+#include "kernels/amx_tiles.h"
+#include "kernels/gemm_args.h"

@@ -1,0 +1,42 @@
+#include "ops/paths.h"
+
+#include <torch/headeronly/util/Exception.h>
+#include "common/cpu_features.h"
+
+namespace xeon {
+
+bool path_supported(Path p) {
+  const CpuFeatures& f = cpu_features();
+  switch (p) {
+    case Path::kRef:
+    case Path::kAvx512Emulated:
+    case Path::kAmxEmulated: return true;
+    case Path::kAvx512: return f.has_avx512_vnni_path();
+    case Path::kAmx: return f.has_amx_int8_path();
+  }
+  return false;
+}
+
+Path best_path() {
+  if (path_supported(Path::kAmx)) return Path::kAmx;
+  if (path_supported(Path::kAvx512)) return Path::kAvx512;
+  return Path::kAvx512Emulated;
+}
+
+const KernelTable& kernels_for(int64_t path) {
+  STD_TORCH_CHECK(path >= kAutoPath && path <= static_cast<int64_t>(Path::kAmx),
+                  "path: expected -1 (auto) or a path id in [0, 4], got ", path);
+  const Path p = path == kAutoPath ? best_path() : static_cast<Path>(path);
+  STD_TORCH_CHECK(path_supported(p), "path: this CPU cannot run path id ", path,
+                  " (see xeon_kernels.info() for the detected features)");
+  switch (p) {
+    case Path::kRef: return kRefKernels;
+    case Path::kAvx512Emulated: return kAvx512EmulatedKernels;
+    case Path::kAvx512: return kAvx512Kernels;
+    case Path::kAmxEmulated: return kAmxEmulatedKernels;
+    case Path::kAmx: return kAmxKernels;
+  }
+  return kRefKernels;
+}
+
+}  // namespace xeon

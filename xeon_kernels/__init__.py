@@ -1,0 +1,17 @@
+"""xeon-kernels: AMX and AVX-512 quantized linear kernels for PyTorch on Xeon CPUs (torch.ops.xeon.*)."""
+from . import _library
+
+_library.load()
+
+from . import _fakes  # noqa: E402,F401  (registers the ops' fake kernels)
+from . import _paths  # noqa: E402
+from ._paths import info, set_path  # noqa: E402,F401
+from .api import linear, pack_weight  # noqa: E402,F401
+from .packed import PackedWeight  # noqa: E402,F401
+from .quant import quantize_per_token  # noqa: E402,F401
+from .reference import reference_linear  # noqa: E402,F401
+
+_paths.init_from_env()
+
+__version__ = "0.1.0"
+__all__ = ["info", "set_path", "linear", "pack_weight", "PackedWeight", "quantize_per_token", "reference_linear"]
