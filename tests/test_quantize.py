@@ -1,0 +1,78 @@
+"""Integer codes, scales and zero points identical to torchao 0.18's."""
+import pytest
+import torch
+
+import xeon_kernels as xk
+from xeon_kernels.reference import quantize_activation_torchao, quantize_weight_torchao
+from conftest import DTYPES, make_input
+
+
+def awkward_rows(shape, dtype, seed):
+    x = make_input(shape, dtype, seed, scale=3.0)
+    x[0] = 0  # all-zero row: scale = eps, no division by zero
+    if shape[0] > 2:
+        x[1] = x[1].abs()  # no negative values: min_val_neg = 0
+        x[2] = -x[2].abs() * 1e-3  # small, negative only
+    return x
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("symmetric", [True, False])
+@pytest.mark.parametrize("shape", [(1, 1), (3, 7), (17, 100), (300, 64), (5, 4096)])
+def test_activation_codes_match_torchao(dtype, symmetric, shape):
+    x = awkward_rows(shape, dtype, seed=shape[0] * 31 + shape[1])
+    q, s, z = xk.quantize_per_token(x, symmetric)
+    tq, ts, tz = quantize_activation_torchao(x, symmetric)
+    assert q.dtype == torch.int8
+    torch.testing.assert_close(s, ts.float(), rtol=0, atol=0)
+    torch.testing.assert_close(z, tz.to(torch.int32).reshape(z.shape), rtol=0, atol=0)
+    torch.testing.assert_close(q, tq, rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_activation_codes_match_torchao_3d_and_strided(dtype):
+    x = make_input((2, 5, 96), dtype, 3).transpose(0, 1)  # non-contiguous 3-D
+    q, s, z = xk.quantize_per_token(x, True)
+    tq, ts, _ = quantize_activation_torchao(x.reshape(-1, 96), True)
+    torch.testing.assert_close(q.reshape(-1, 96), tq, rtol=0, atol=0)
+    torch.testing.assert_close(s.reshape(-1, 1), ts.float(), rtol=0, atol=0)
+    assert q.shape == x.shape and s.shape == (5, 2, 1)
+
+
+def test_uint8_range_matches_torchao():
+    from torchao.quantization.quant_primitives import MappingType, choose_qparams_affine, quantize_affine
+    x = awkward_rows((9, 33), torch.float32, 5)
+    q, s, z = xk.quantize_per_token(x, False, 0, 255)
+    ts, tz = choose_qparams_affine(x, MappingType.ASYMMETRIC, (1, 33), torch.uint8, 0, 255,
+                                   eps=torch.finfo(torch.float32).eps, scale_dtype=torch.float32,
+                                   zero_point_dtype=torch.int32, keepdim=True)
+    tq = quantize_affine(x, (1, 33), ts, tz, torch.uint8, 0, 255)
+    assert q.dtype == torch.uint8
+    torch.testing.assert_close(q, tq, rtol=0, atol=0)
+    torch.testing.assert_close(s, ts, rtol=0, atol=0)
+    torch.testing.assert_close(z, tz, rtol=0, atol=0)
+
+
+def test_nonfinite_rows_are_nan_and_isolated():
+    x = make_input((4, 16), torch.float32, 1)
+    x[1, 3] = float("nan")
+    x[2, 0] = float("inf")
+    q, s, z = xk.quantize_per_token(x, True)
+    assert torch.isnan(s[1]).all() and torch.isnan(s[2]).all()
+    tq, ts, _ = quantize_activation_torchao(x[[0, 3]], True)
+    torch.testing.assert_close(q[[0, 3]], tq, rtol=0, atol=0)
+    torch.testing.assert_close(s[[0, 3]], ts, rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("scheme", ["da8w8", "a16w8"])
+def test_weight_codes_and_scales_match_torchao(dtype, scheme):
+    w = make_input((50, 200), dtype, 7, scale=0.05)
+    w[3] = 0  # an all-zero channel
+    p = xk.pack_weight(w, scheme)
+    tq, ts = quantize_weight_torchao(w)
+    torch.testing.assert_close(p.int_codes(), tq, rtol=0, atol=0)
+    torch.testing.assert_close(p.scales(), ts, rtol=0, atol=0)
+    if scheme == "da8w8":
+        torch.testing.assert_close(p.weight_sum[:50], tq.sum(dim=1, dtype=torch.int32), rtol=0, atol=0)
+        assert (p.weight_sum[50:] == 0).all()
