@@ -1,0 +1,182 @@
+"""DA8W8 and A16W8: every path against the reference and against torchao's own flows."""
+import pytest
+import torch
+
+import xeon_kernels as xk
+from conftest import DTYPES, FP32_U, PATHS, SUBNORMAL_STEP, UNIT_ROUNDOFF, linear_on, make_input
+from xeon_kernels.reference import quantize_activation_torchao, quantize_weight_torchao
+
+SCHEMES = ["da8w8", "a16w8"]
+# (M, K, N): M = 0, 1, 3, 17, 300; K and N off the 64 / 16 block sizes; one 3-D case via LEAD.
+SHAPES = [(0, 64, 16), (1, 1, 1), (3, 65, 17), (17, 100, 50), (300, 130, 33), (4, 64, 64)]
+
+
+def a16w8_fp32_error_bound(x, w_codes, w_scale):
+    """|fp32 FMA chain - exact| <= gamma_K * sum_k |x_k w_k| with gamma_K < 1.01 K u32 (Higham, Thm 3.1),
+    then * scale (one more u32)."""
+    K = x.shape[-1]
+    mag = (x.reshape(-1, K).double().abs() @ w_codes.double().abs().t()) * w_scale.double()
+    return (1.01 * K + 2) * FP32_U * mag
+
+
+@pytest.mark.parametrize("scheme", SCHEMES)
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("with_bias", [False, True])
+def test_every_path_equals_ref_path(scheme, dtype, shape, with_bias):
+    # All paths use one epilogue expression and sum integers exactly (da8w8) or run one FMA chain per
+    # output in k order (a16w8), so they must agree bit for bit.
+    M, K, N = shape
+    w = make_input((N, K), torch.float32, 1, 0.1)
+    x = make_input((M, K), dtype, 2)
+    bias = make_input((N,), dtype, 3) if with_bias else None
+    for sym in ([True, False] if scheme == "da8w8" else [True]):
+        p = xk.pack_weight(w, scheme, act_symmetric=sym)
+        ref = linear_on("ref", x, p, bias)
+        assert ref.shape == (M, N) and ref.dtype == dtype
+        for name in PATHS:
+            torch.testing.assert_close(linear_on(name, x, p, bias), ref, rtol=0, atol=0, equal_nan=True,
+                                       msg=lambda m: f"path {name}, act_symmetric={sym}: {m}")
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("act_symmetric", [True, False])
+def test_da8w8_equals_reference_linear(dtype, act_symmetric, path):
+    # reference_linear quantizes with torchao's primitives, sums exactly in float64 and scales in fp32 in
+    # the kernels' order: the results must be identical.
+    w = make_input((33, 130), dtype, 4, 0.1)
+    x = make_input((2, 9, 130), dtype, 5)  # 3-D
+    bias = make_input((33,), dtype, 6)
+    p = xk.pack_weight(w, "da8w8", act_symmetric=act_symmetric)
+    y = xk.linear(x, p, bias)
+    assert y.shape == (2, 9, 33)
+    torch.testing.assert_close(y, xk.reference_linear(x, w, "da8w8", bias, act_symmetric), rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_a16w8_close_to_reference_linear(dtype, path):
+    w = make_input((33, 300), dtype, 4, 0.1)
+    x = make_input((17, 300), dtype, 5)
+    p = xk.pack_weight(w, "a16w8")
+    y = xk.linear(x, p)
+    ref = xk.reference_linear(x, w, "a16w8")  # float64 sum, one rounding to fp32, then to dtype
+    gamma = a16w8_fp32_error_bound(x, p.int_codes(), p.scales())
+    u = UNIT_ROUNDOFF[dtype]
+    # both are rounded to dtype once: |round(a) - round(b)| <= |a - b| + u|a| + u|b|
+    tol = gamma + u * (2 * ref.double().abs() + gamma) + SUBNORMAL_STEP[dtype]
+    assert ((y.double() - ref.double()).abs() <= tol).all()
+
+
+def torchao_linear(config, w, bias):
+    from torchao.quantization import quantize_
+    lin = torch.nn.Linear(w.shape[1], w.shape[0], bias=bias is not None).to(w.dtype)
+    with torch.no_grad():
+        lin.weight.copy_(w)
+        if bias is not None:
+            lin.bias.copy_(bias)
+    quantize_(lin, config)
+    return lin
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("act_symmetric", [True, False])
+def test_da8w8_matches_torchao_config(dtype, act_symmetric, path):
+    from torchao.quantization import Int8DynamicActivationInt8WeightConfig
+    from torchao.quantization.quant_primitives import MappingType
+    N, K, M = 48, 160, 17
+    w = make_input((N, K), dtype, 8, 0.1)
+    x = make_input((M, K), dtype, 9)
+    bias = make_input((N,), dtype, 10)
+    mapping = MappingType.SYMMETRIC if act_symmetric else MappingType.ASYMMETRIC
+    lin = torchao_linear(Int8DynamicActivationInt8WeightConfig(act_mapping_type=mapping), w, bias)
+    p = xk.pack_weight(w, "da8w8", act_symmetric=act_symmetric)
+    # same integer codes and scales as torchao's quantized weight
+    torch.testing.assert_close(p.int_codes(), lin.weight.qdata, rtol=0, atol=0)
+    torch.testing.assert_close(p.scales(), lin.weight.scale.reshape(-1).float(), rtol=0, atol=0)
+    y_ao = lin(x)
+    y = xk.linear(x, p, bias)
+    # Error budget. Integer sums are exact in both. torchao rounds (acc * sa) to dtype, for asymmetric
+    # activations also rounds zp * sa * w_sum and the difference to dtype, then multiplies by sw in fp32, adds
+    # the bias and rounds: at most 3 roundings of magnitude <= mag plus one of |y| <= mag + |b|. We round
+    # once (u (mag + |b|)). mag = sum_k (|a| + |zp|) |w| sa sw bounds every intermediate; fp32 steps add a few u32.
+    a, sa, zp = quantize_activation_torchao(x, act_symmetric)
+    mag = ((a.double().abs() + zp.double().abs()) @ p.int_codes().double().abs().t()) * sa.double() \
+        * p.scales().double()
+    b = bias.double().abs()
+    u = UNIT_ROUNDOFF[dtype]
+    tol = u * (5 * mag + 2 * b) + 8 * FP32_U * (mag + b) + SUBNORMAL_STEP[dtype]
+    assert ((y.double() - y_ao.double()).abs() <= tol).all()
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_a16w8_matches_torchao_config(dtype, path):
+    from torchao.quantization import Int8WeightOnlyConfig
+    N, K, M = 40, 96, 5
+    w = make_input((N, K), dtype, 11, 0.1)
+    x = make_input((1, M, K), dtype, 12)
+    bias = make_input((N,), dtype, 13)
+    lin = torchao_linear(Int8WeightOnlyConfig(), w, bias)
+    p = xk.pack_weight(w, "a16w8")
+    torch.testing.assert_close(p.int_codes(), lin.weight.qdata, rtol=0, atol=0)
+    y_ao = lin(x)
+    y = xk.linear(x, p, bias)
+    # torchao: mm in dtype (fp32 accumulation inside, one rounding), scale rounded to dtype, product rounded,
+    # bias add rounded, final cast: 4 roundings of <= mag + |b|; ours: gamma + one rounding. mag = sum|x w| s.
+    mag = (x.reshape(M, K).double().abs() @ p.int_codes().double().abs().t()) * p.scales().double()
+    gamma = a16w8_fp32_error_bound(x, p.int_codes(), p.scales())
+    b = bias.double().abs()
+    u = UNIT_ROUNDOFF[dtype]
+    tol = 2 * gamma + u * 5 * (mag + b) + SUBNORMAL_STEP[dtype]
+    assert ((y.reshape(M, N).double() - y_ao.reshape(M, N).double()).abs() <= tol).all()
+
+
+def test_nan_row_propagates_other_rows_unaffected(path):
+    w = make_input((20, 64), torch.float32, 14, 0.1)
+    x = make_input((4, 64), torch.float32, 15)
+    for scheme in SCHEMES:
+        p = xk.pack_weight(w, scheme)
+        clean = xk.linear(x, p)
+        bad = x.clone()
+        bad[1, 5] = float("nan")
+        bad[2, 7] = float("inf")
+        y = xk.linear(bad, p)
+        assert torch.isnan(y[1]).all(), scheme
+        assert (~torch.isfinite(y[2])).all(), scheme
+        torch.testing.assert_close(y[[0, 3]], clean[[0, 3]], rtol=0, atol=0)
+
+
+def test_zero_rows_give_bias(path):
+    w = make_input((20, 64), torch.float32, 16, 0.1)
+    bias = make_input((20,), torch.float32, 17)
+    x = torch.zeros(3, 64)
+    for scheme in SCHEMES:
+        for sym in (True, False):
+            y = xk.linear(x, xk.pack_weight(w, scheme, act_symmetric=sym), bias)
+            torch.testing.assert_close(y, bias.expand(3, 20), rtol=0, atol=0)
+
+
+def test_strided_input_is_handled(path):
+    w = make_input((24, 80), torch.float32, 18, 0.1)
+    x = make_input((80, 6), torch.bfloat16, 19).t()  # non-contiguous view
+    for scheme in SCHEMES:
+        p = xk.pack_weight(w, scheme)
+        torch.testing.assert_close(xk.linear(x, p), xk.linear(x.contiguous(), p), rtol=0, atol=0)
+
+
+LLAMA_SHAPES = [(4096, 6144), (4096, 4096), (4096, 28672), (14336, 4096)]
+
+
+@pytest.mark.parametrize("K,N", LLAMA_SHAPES)
+def test_llama_shapes_every_path(K, N):
+    # M = 3 keeps the emulated AMX path and the scalar reference within seconds at these sizes.
+    w = make_input((N, K), torch.bfloat16, 20, 0.02)
+    x = make_input((3, K), torch.bfloat16, 21)
+    for scheme in SCHEMES:
+        p = xk.pack_weight(w, scheme)
+        ref = linear_on("ref", x, p)
+        for name in PATHS:
+            if name != "ref":
+                torch.testing.assert_close(linear_on(name, x, p), ref, rtol=0, atol=0,
+                                           msg=lambda m: f"{scheme} {name}: {m}")
+        if scheme == "da8w8":
+            torch.testing.assert_close(ref, xk.reference_linear(x, w, scheme), rtol=0, atol=0)
