@@ -9,7 +9,8 @@ PATHS = {"ref": 0, "avx512_emulated": 1, "avx512": 2, "amx_emulated": 3, "amx": 
 _PATH_NAMES = {v: k for k, v in PATHS.items()}
 # Bit order of csrc/common/cpu_features.h kFeatureNames.
 _FEATURES = ["avx512f", "avx512bw", "avx512vl", "avx512dq", "avx512_vnni", "avx512_bf16",
-             "amx_tile", "amx_int8", "amx_bf16", "os_avx512", "os_amx", "amx_permitted"]
+             "amx_tile", "amx_int8", "amx_bf16", "os_avx512", "os_amx", "amx_permitted",
+             "avx2", "fma", "os_avx"]
 ENV_VAR = "XEON_KERNELS_ISA"
 
 _forced = None  # path id forced by set_path() or the environment, else None (auto)
@@ -23,7 +24,9 @@ def features() -> dict:
 
 def supported_paths() -> list:
     f = features()
-    out = ["ref", "avx512_emulated", "amx_emulated"]
+    out = ["ref"]
+    if f["os_avx"] and f["avx2"] and f["fma"]:
+        out += ["avx512_emulated", "amx_emulated"]
     avx512 = f["os_avx512"] and all(f[k] for k in ("avx512f", "avx512bw", "avx512vl", "avx512dq", "avx512_vnni"))
     if avx512:
         out.append("avx512")

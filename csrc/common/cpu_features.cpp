@@ -22,8 +22,10 @@ CpuFeatures detect() {
   unsigned eax, ebx, ecx, edx;
   if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx)) return f;
   const bool osxsave = (ecx >> 27) & 1;
+  f.fma = (ecx >> 12) & 1;
   if (__get_cpuid_max(0, nullptr) < 7) return f;
   __cpuid_count(7, 0, eax, ebx, ecx, edx);
+  f.avx2 = (ebx >> 5) & 1;
   f.avx512f = (ebx >> 16) & 1;
   f.avx512dq = (ebx >> 17) & 1;
   f.avx512bw = (ebx >> 30) & 1;
@@ -37,6 +39,7 @@ CpuFeatures detect() {
   f.avx512_bf16 = (eax1 >> 5) & 1;
   if (osxsave) {
     const uint64_t xcr0 = read_xcr0();
+    f.os_avx = (xcr0 & 0x6) == 0x6;  // bits 1,2 (SSE, AVX)
     // bits 1,2 (SSE, AVX) and 5,6,7 (opmask, ZMM_Hi256, Hi16_ZMM)
     f.os_avx512 = (xcr0 & 0xE6) == 0xE6;
     // bits 17,18 (XTILECFG, XTILEDATA)
@@ -58,7 +61,8 @@ const CpuFeatures& cpu_features() {
 
 int64_t CpuFeatures::as_bits() const {
   const bool bits[] = {avx512f, avx512bw, avx512vl, avx512dq, avx512_vnni, avx512_bf16,
-                       amx_tile, amx_int8, amx_bf16, os_avx512, os_amx, amx_permitted};
+                       amx_tile, amx_int8, amx_bf16, os_avx512, os_amx, amx_permitted,
+                       avx2, fma, os_avx};
   int64_t out = 0;
   for (int i = 0; i < static_cast<int>(sizeof(bits)); ++i)
     if (bits[i]) out |= int64_t{1} << i;

@@ -12,10 +12,14 @@ struct CpuFeatures {
   bool os_avx512 = false;  // XCR0 enables opmask + ZMM state
   bool os_amx = false;     // XCR0 enables XTILECFG + XTILEDATA
   bool amx_permitted = false;  // arch_prctl(ARCH_REQ_XCOMP_PERM) succeeded
+  bool avx2 = false, fma = false;
+  bool os_avx = false;  // XCR0 enables SSE + AVX state
 
   bool has_avx512_vnni_path() const {
     return os_avx512 && avx512f && avx512bw && avx512vl && avx512dq && avx512_vnni;
   }
+  // The emulated paths are compiled for AVX2 + FMA (every Xeon since Haswell).
+  bool has_avx2_fma() const { return os_avx && avx2 && fma; }
   bool has_amx_int8_path() const {
     return has_avx512_vnni_path() && os_amx && amx_tile && amx_int8 && amx_permitted;
   }
@@ -30,6 +34,7 @@ const CpuFeatures& cpu_features();
 // Names of the bits returned by CpuFeatures::as_bits, in order.
 constexpr const char* kFeatureNames[] = {
     "avx512f", "avx512bw", "avx512vl", "avx512dq", "avx512_vnni", "avx512_bf16",
-    "amx_tile", "amx_int8", "amx_bf16", "os_avx512", "os_amx", "amx_permitted"};
+    "amx_tile", "amx_int8", "amx_bf16", "os_avx512", "os_amx", "amx_permitted",
+    "avx2", "fma", "os_avx"};
 
 }  // namespace xeon

@@ -39,6 +39,10 @@ struct KernelTable {
   const char* name;
   void (*int8_gemm)(const Int8GemmArgs&);
   void (*a16w8_gemm)(const A16W8GemmArgs&);
+  // Ceiling probe of the path's int8 instruction (benchmarks): runs `iters` loop
+  // iterations on the calling thread and returns the int8 ops done; null where
+  // the path has no hardware instruction to measure (ref, emulated).
+  int64_t (*int8_peak_loop)(int64_t iters);
 };
 
 // One table per compiled path (each defined in its own translation unit).

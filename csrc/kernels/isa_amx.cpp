@@ -8,6 +8,7 @@
 #include "kernels/amx_tiles_hw.h"
 #include "kernels/simd_avx512.h"
 #include "kernels/kernel_policies.h"
+#include "kernels/peak_probes.h"
 
 namespace xeon {
 namespace {
@@ -23,6 +24,6 @@ void amx_int8_gemm(const Int8GemmArgs& g) {
   else int8_gemm<Vnni>(g);
 }
 }  // namespace
-const KernelTable kAmxKernels = {"amx", &amx_int8_gemm, &a16w8_gemm<Vnni>};
+const KernelTable kAmxKernels = {"amx", &amx_int8_gemm, &a16w8_gemm<Vnni>, &amx_peak_loop<amx_hw::Tiles>};
 }  // namespace xeon
 #pragma GCC pop_options

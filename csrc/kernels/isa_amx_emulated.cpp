@@ -2,6 +2,11 @@
 // software tile model (amx_tiles_emulated.h) for every M, so CI machines without
 // AMX run the real AMX packing, blocking and tile code. Slow by design.
 #include "kernels/kernel_prelude.h"
+
+// Compiled for AVX2 + FMA so the 16-lane model vectorizes and std::fma is one
+// instruction (paths.cpp offers these paths only where the CPU has both).
+#pragma GCC push_options
+#pragma GCC target("avx2,fma")
 #include "kernels/amx_tiles_emulated.h"
 #include "kernels/simd_emulated.h"
 #include "kernels/kernel_policies.h"
@@ -11,5 +16,6 @@ namespace {
 using Amx = AmxPolicy<amx_emulated::Tiles>;
 using Vnni = VnniPolicy<simd_emulated::Simd>;
 }  // namespace
-const KernelTable kAmxEmulatedKernels = {"amx_emulated", &int8_gemm<Amx>, &a16w8_gemm<Vnni>};
+const KernelTable kAmxEmulatedKernels = {"amx_emulated", &int8_gemm<Amx>, &a16w8_gemm<Vnni>, nullptr};
 }  // namespace xeon
+#pragma GCC pop_options

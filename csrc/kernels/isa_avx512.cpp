@@ -5,11 +5,13 @@
 #pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni")
 #include "kernels/simd_avx512.h"
 #include "kernels/kernel_policies.h"
+#include "kernels/peak_probes.h"
 
 namespace xeon {
 namespace {
 using Vnni = VnniPolicy<simd_avx512::Simd>;
 }  // namespace
-const KernelTable kAvx512Kernels = {"avx512", &int8_gemm<Vnni>, &a16w8_gemm<Vnni>};
+const KernelTable kAvx512Kernels = {"avx512", &int8_gemm<Vnni>, &a16w8_gemm<Vnni>,
+                                   &vnni_peak_loop<simd_avx512::Simd>};
 }  // namespace xeon
 #pragma GCC pop_options

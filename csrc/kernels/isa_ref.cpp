@@ -38,5 +38,5 @@ void ref_a16w8_gemm(const A16W8GemmArgs& g) {
 }
 
 }  // namespace
-const KernelTable kRefKernels = {"ref", &ref_int8_gemm, &ref_a16w8_gemm};
+const KernelTable kRefKernels = {"ref", &ref_int8_gemm, &ref_a16w8_gemm, nullptr};
 }  // namespace xeon

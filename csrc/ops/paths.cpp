@@ -8,9 +8,9 @@ namespace xeon {
 bool path_supported(Path p) {
   const CpuFeatures& f = cpu_features();
   switch (p) {
-    case Path::kRef:
+    case Path::kRef: return true;
     case Path::kAvx512Emulated:
-    case Path::kAmxEmulated: return true;
+    case Path::kAmxEmulated: return f.has_avx2_fma();
     case Path::kAvx512: return f.has_avx512_vnni_path();
     case Path::kAmx: return f.has_amx_int8_path();
   }
@@ -20,7 +20,8 @@ bool path_supported(Path p) {
 Path best_path() {
   if (path_supported(Path::kAmx)) return Path::kAmx;
   if (path_supported(Path::kAvx512)) return Path::kAvx512;
-  return Path::kAvx512Emulated;
+  if (path_supported(Path::kAvx512Emulated)) return Path::kAvx512Emulated;
+  return Path::kRef;
 }
 
 const KernelTable& kernels_for(int64_t path) {

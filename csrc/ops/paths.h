@@ -8,9 +8,9 @@ namespace xeon {
 enum class Path : int64_t { kRef = 0, kAvx512Emulated = 1, kAvx512 = 2, kAmxEmulated = 3, kAmx = 4 };
 constexpr int64_t kAutoPath = -1;
 
-// Whether this CPU can run the path (emulated paths and ref run everywhere).
+// Whether this CPU can run the path (ref runs everywhere, the emulated paths need AVX2 + FMA).
 bool path_supported(Path p);
-// Best path this CPU runs: amx > avx512 > avx512_emulated (a portable blocked kernel).
+// Best path this CPU runs: amx > avx512 > avx512_emulated (the blocked kernel on AVX2) > ref.
 Path best_path();
 // Validates a requested path id (kAutoPath or a Path) and returns its kernels;
 // raises a clear error when this CPU cannot run it.

@@ -1,0 +1,52 @@
+// Ceiling probes for the benchmarks: tight loops of independent int8 dot-product
+// instructions with no memory traffic, so ops / second is the instruction peak.
+#pragma once
+#include <cstdint>
+
+namespace xeon {
+namespace {
+
+// 8 independent accumulators hide vpdpbusd's latency (../shared/hardware.md:
+// "8 independent accumulators" gave the dev machines' 640 GOPS per core).
+template <class S>
+int64_t vnni_peak_loop(int64_t iters) {
+  constexpr int kAcc = 8;
+  typename S::vi acc[kAcc];
+  for (auto& a : acc) a = S::zero_i();
+  const int32_t pa = 0x01020304, pb = 0x01010101;
+  const typename S::vi a = S::bcast_i32(&pa), b = S::bcast_i32(&pb);
+  for (int64_t i = 0; i < iters; ++i)
+    for (int j = 0; j < kAcc; ++j) acc[j] = S::dpbusd(acc[j], a, b);
+  alignas(64) int32_t out[16];
+  int32_t sum = 0;
+  for (int j = 0; j < kAcc; ++j) { S::store_i(out, acc[j]); sum += out[0]; }
+  [[maybe_unused]] static volatile int32_t sink;
+  sink = sum;
+  return iters * kAcc * 16 * 4 * 2;  // 16 lanes x 4 products, multiply + add
+}
+
+// 4 accumulator tiles fed by 2 A and 2 B tiles (the micro-kernel's 2 x 2 shape), as the
+// AMX machine's 30.7 TOPS anchor probe did (../shared/hardware.md).
+template <class T>
+int64_t amx_peak_loop(int64_t iters) {
+  alignas(64) static const uint8_t src[kTileRows * kTileColsBytes] = {1};
+  alignas(64) int32_t dst[kTileRows * kNBlock];
+  TileConfig cfg{};
+  cfg.palette_id = 1;
+  for (int t = 0; t < kNumTiles; ++t) { cfg.rows[t] = kTileRows; cfg.colsb[t] = kTileColsBytes; }
+  T::configure(&cfg);
+  T::template load<4>(src, kTileColsBytes); T::template load<5>(src, kTileColsBytes);
+  T::template load<6>(src, kTileColsBytes); T::template load<7>(src, kTileColsBytes);
+  T::template zero<0>(); T::template zero<1>(); T::template zero<2>(); T::template zero<3>();
+  for (int64_t i = 0; i < iters; ++i) {
+    T::template dpbusd<0, 4, 6>(); T::template dpbusd<1, 4, 7>();
+    T::template dpbusd<2, 5, 6>(); T::template dpbusd<3, 5, 7>();
+  }
+  T::template store<0>(dst, kNBlock * 4);
+  [[maybe_unused]] static volatile int32_t sink;
+  sink = dst[0];
+  return iters * 4 * int64_t{kTileRows} * kNBlock * kTileColsBytes * 2;  // 16 x 16 x 64 MACs per tdpbusd
+}
+
+}  // namespace
+}  // namespace xeon

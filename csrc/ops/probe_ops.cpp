@@ -1,0 +1,84 @@
+// Ceiling probes for the benchmarks, run on all of torch's threads: the selected
+// path's int8 instruction peak and the streaming read bandwidth.
+#include <atomic>
+#include <chrono>
+#include <cstring>
+
+#include <torch/csrc/stable/library.h>
+#include <torch/csrc/stable/ops.h>
+#include <torch/csrc/stable/tensor.h>
+#include <torch/headeronly/util/Exception.h>
+
+#include "ops/paths.h"
+
+namespace xeon {
+namespace {
+
+using torch::stable::Tensor;
+using Clock = std::chrono::steady_clock;
+
+Tensor result(double amount, double seconds) {
+  Tensor t = torch::stable::empty({2}, ScalarType::Double, std::nullopt,
+                                  torch::stable::Device(torch::headeronly::DeviceType::CPU));
+  double* p = static_cast<double*>(t.data_ptr());
+  p[0] = amount;
+  p[1] = seconds;
+  return t;
+}
+
+// [int8 ops done, seconds] for iters loop iterations on each of torch's threads.
+Tensor probe_int8_peak(const Tensor& like, int64_t path, int64_t iters) {
+  const KernelTable& kt = kernels_for(path);
+  STD_TORCH_CHECK(kt.int8_peak_loop != nullptr, "path: the ", kt.name,
+                  " path has no hardware int8 instruction to measure");
+  STD_TORCH_CHECK(iters >= 1, "iters: expected >= 1");
+  const int64_t threads = torch::stable::get_num_threads();
+  std::atomic<int64_t> ops{0};
+  const auto t0 = Clock::now();
+  torch::stable::parallel_for(0, threads, 1, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) ops += kt.int8_peak_loop(iters);
+  });
+  return result(double(ops.load()), std::chrono::duration<double>(Clock::now() - t0).count());
+}
+
+// [bytes read, seconds] for `passes` reads of buf split across torch's threads.
+Tensor probe_read_bandwidth(const Tensor& buf, int64_t passes) {
+  STD_TORCH_CHECK(buf.is_cpu() && buf.is_contiguous() && buf.scalar_type() == ScalarType::Long,
+                  "buf: expected a contiguous int64 CPU tensor");
+  const int64_t n = buf.numel();
+  const int64_t* p = static_cast<const int64_t*>(buf.data_ptr());
+  const int64_t threads = torch::stable::get_num_threads();
+  std::atomic<int64_t> sink{0};
+  const auto t0 = Clock::now();
+  for (int64_t pass = 0; pass < passes; ++pass) {
+    torch::stable::parallel_for(0, threads, 1, [&](int64_t b, int64_t e) {
+      for (int64_t t = b; t < e; ++t) {
+        const int64_t lo = n * t / threads, hi = n * (t + 1) / threads;
+        // 8 independent xor chains: the loop is bound by loads, not by a dependency chain.
+        int64_t acc[8] = {};
+        int64_t i = lo;
+        for (; i + 8 <= hi; i += 8)
+          for (int j = 0; j < 8; ++j) acc[j] ^= p[i + j];
+        for (; i < hi; ++i) acc[0] ^= p[i];
+        int64_t s = 0;
+        for (int64_t v : acc) s ^= v;
+        sink += s;
+      }
+    });
+  }
+  const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+  return result(double(n) * 8 * passes + double(sink.load() & 0), secs);
+}
+
+}  // namespace
+}  // namespace xeon
+
+STABLE_TORCH_LIBRARY_FRAGMENT(xeon, m) {
+  m.def("probe_int8_peak(Tensor like, int path, int iters) -> Tensor");
+  m.def("probe_read_bandwidth(Tensor buf, int passes) -> Tensor");
+}
+
+STABLE_TORCH_LIBRARY_IMPL(xeon, CPU, m) {
+  m.impl("probe_int8_peak", TORCH_BOX(&xeon::probe_int8_peak));
+  m.impl("probe_read_bandwidth", TORCH_BOX(&xeon::probe_read_bandwidth));
+}
