@@ -1,0 +1,131 @@
+"""Kernel microbenchmark: xeon_kernels DA8W8 / A16W8 at the Llama-3.1-8B projection shapes.
+
+Per case: median time, GOPS, weight GB/s, fractions of this machine's ceilings measured in the same run
+(the selected path's int8 dot-product peak; streaming read bandwidth) and the ratio against what a user
+has today, measured in the same run. Table on stdout, JSON in benchmarks/results/.
+
+    python benchmarks/bench_linear.py                      # all shapes, M in 1 4 16 128 1024
+    python benchmarks/bench_linear.py --m 1 16 --schemes da8w8 --shapes 4096x4096
+"""
+import argparse
+import json
+import os
+import sys
+import time
+
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import xeon_kernels as xk  # noqa: E402
+from common import int8_peak, machine_description, median_time, read_bandwidth  # noqa: E402
+
+LLAMA_SHAPES = [(4096, 6144), (4096, 4096), (4096, 28672), (14336, 4096)]  # (K, N)
+SMALL_M = 16  # up to here the weight read dominates: report the bandwidth fraction
+
+
+def int_mm_da8w8(x, w_codes_t, w_scale):
+    """What torch offers without torchao: per-token quantization in torch ops, _int_mm, then the scales."""
+    xf = x.float()
+    s = xf.abs().amax(dim=-1, keepdim=True).clamp(min=1e-12) / 127.5
+    q = torch.clamp(torch.round(xf / s), -128, 127).to(torch.int8)
+    return (torch._int_mm(q, w_codes_t).float() * s * w_scale).to(x.dtype)
+
+
+def torchao_linear(scheme, w):
+    try:
+        from torchao.quantization import Int8DynamicActivationInt8WeightConfig, Int8WeightOnlyConfig, quantize_
+    except ImportError:
+        return None
+    lin = torch.nn.Linear(w.shape[1], w.shape[0], bias=False).to(w.dtype)
+    with torch.no_grad():
+        lin.weight.copy_(w)
+    quantize_(lin, Int8DynamicActivationInt8WeightConfig() if scheme == "da8w8" else Int8WeightOnlyConfig())
+    return lin
+
+
+def bench_case(scheme, K, N, M, ceilings, baselines_on):
+    g = torch.Generator().manual_seed(0)
+    w = (torch.randn(N, K, generator=g) * 0.02).to(torch.bfloat16)
+    x = torch.randn(M, K, generator=g).to(torch.bfloat16)
+    p = xk.pack_weight(w, scheme)
+    ours = median_time(lambda: xk.linear(x, p))
+    ops = 2.0 * M * N * K
+    wbytes = p.packed.numel()  # int8 weight bytes the kernel must read
+    row = {"scheme": scheme, "K": K, "N": N, "M": M, "path": xk.info()["selected_path"],
+           "ms": ours * 1e3, "gops": ops / ours / 1e9, "weight_gbs": wbytes / ours / 1e9}
+    if scheme == "da8w8" and ceilings["int8_ops_per_s"]:
+        row["frac_int8_peak"] = ops / ours / ceilings["int8_ops_per_s"]
+    if M <= SMALL_M:
+        row["frac_read_bw"] = wbytes / ours / ceilings["read_bytes_per_s"]
+    base = {}
+    if baselines_on:
+        base["bf16_linear"] = median_time(lambda: F.linear(x, w))
+        codes, scale = p.int_codes(), p.scales()
+        if scheme == "da8w8":
+            codes_t = codes.t().contiguous().t()  # _int_mm wants the [K, N] operand column-major
+            base["int_mm"] = median_time(lambda: int_mm_da8w8(x, codes_t, scale))
+        else:
+            base["weight_int8pack_mm"] = median_time(lambda: torch._weight_int8pack_mm(x, codes, scale.bfloat16()))
+        lin = torchao_linear(scheme, w)
+        if lin is not None:
+            with torch.no_grad():
+                base["torchao_eager"] = median_time(lambda: lin(x))
+    row["baseline_ms"] = {k: v * 1e3 for k, v in base.items()}
+    row["speedup"] = {k: v / ours for k, v in base.items()}
+    return row
+
+
+def call_overhead():
+    """Median time of a tiny da8w8 call (M=1, K=64, N=16): an upper bound of the eager call overhead."""
+    p = xk.pack_weight(torch.randn(16, 64), "da8w8")
+    x = torch.randn(1, 64)
+    return median_time(lambda: xk.linear(x, p), min_reps=200, max_reps=2000, budget_s=0.5)
+
+
+def fmt_row(r):
+    sp = " ".join(f"{k}={v:.2f}x" for k, v in r["speedup"].items())
+    peak = f"{r['frac_int8_peak'] * 100:5.1f}%" if "frac_int8_peak" in r else "    -"
+    bw = f"{r['frac_read_bw'] * 100:5.1f}%" if "frac_read_bw" in r else "    -"
+    return (f"{r['scheme']:6} {r['K']:>5}x{r['N']:<5} M={r['M']:<5} {r['ms']:10.3f} ms {r['gops']:8.1f} GOPS "
+            f"{r['weight_gbs']:7.2f} GB/s  peak {peak}  bw {bw}  {sp}")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--m", type=int, nargs="+", default=[1, 4, 16, 128, 1024])
+    ap.add_argument("--shapes", nargs="+", default=[f"{k}x{n}" for k, n in LLAMA_SHAPES], help="KxN")
+    ap.add_argument("--schemes", nargs="+", default=["da8w8", "a16w8"])
+    ap.add_argument("--no-baselines", action="store_true")
+    ap.add_argument("--out", default=None, help="JSON path (default benchmarks/results/<host>-<time>.json)")
+    args = ap.parse_args()
+
+    machine = machine_description()
+    path = machine["selected_path"]
+    print(f"# {machine['cpu']} | {machine['torch_threads']} threads | torch {machine['torch_version']} | "
+          f"path {path}")
+    ceilings = {"read_bytes_per_s": read_bandwidth(), "int8_ops_per_s": int8_peak(path)}
+    peak = ceilings["int8_ops_per_s"]
+    print(f"# ceilings: read {ceilings['read_bytes_per_s'] / 1e9:.1f} GB/s, int8 peak "
+          + (f"{peak / 1e12:.2f} TOPS" if peak else f"n/a (path {path} has no hardware int8 instruction)"))
+    overhead = call_overhead()
+    print(f"# eager call overhead (tiny da8w8 call, median): {overhead * 1e6:.1f} us")
+    rows = []
+    for scheme in args.schemes:
+        for shape in args.shapes:
+            K, N = (int(v) for v in shape.split("x"))
+            for M in args.m:
+                r = bench_case(scheme, K, N, M, ceilings, not args.no_baselines)
+                print(fmt_row(r), flush=True)
+                rows.append(r)
+    out = args.out or os.path.join(os.path.dirname(os.path.abspath(__file__)), "results",
+                                   f"{machine['host']}-{time.strftime('%Y%m%d-%H%M%S')}.json")
+    os.makedirs(os.path.dirname(out), exist_ok=True)
+    with open(out, "w") as f:
+        json.dump({"machine": machine, "ceilings": ceilings, "call_overhead_s": overhead, "rows": rows}, f, indent=1)
+    print(f"# wrote {out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,61 @@
+"""Timing and ceiling helpers shared by the benchmarks. Medians, never single runs."""
+import os
+import platform
+import statistics
+import time
+
+import torch
+
+import xeon_kernels as xk
+
+
+def median_time(fn, min_reps=3, max_reps=50, budget_s=0.5):
+    """Median wall time of fn() in seconds: one warm-up call, then as many calls as fit the budget."""
+    t0 = time.perf_counter()
+    fn()
+    first = time.perf_counter() - t0
+    reps = max(min_reps, min(max_reps, int(budget_s / max(first, 1e-9))))
+    times = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def read_bandwidth(gib=1, passes=5):
+    """Median streaming read bandwidth (bytes/s) over `passes` reads of a `gib` GiB buffer, all threads."""
+    buf = torch.ones(gib * 2**27, dtype=torch.int64)  # 1 GiB = 2^27 int64, touched once to fault it in
+    rates = []
+    for _ in range(passes):
+        nbytes, secs = torch.ops.xeon.probe_read_bandwidth(buf, 1).tolist()
+        rates.append(nbytes / secs)
+    return statistics.median(rates)
+
+
+def int8_peak(path_name, iters=2_000_000, passes=5):
+    """Median int8 ops/s of the path's dot-product instruction on all threads; None without hardware int8."""
+    if path_name not in ("avx512", "amx"):
+        return None
+    pid = xk._paths.PATHS[path_name]
+    if path_name == "amx":
+        iters //= 16  # one tdpbusd does 64x the work of one vpdpbusd; keep the probe short
+    rates = []
+    for _ in range(passes):
+        ops, secs = torch.ops.xeon.probe_int8_peak(torch.empty(0), pid, iters).tolist()
+        rates.append(ops / secs)
+    return statistics.median(rates)
+
+
+def machine_description():
+    model = "unknown"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return {"cpu": model, "logical_cpus": os.cpu_count(), "torch_threads": torch.get_num_threads(),
+            "python": platform.python_version(), "host": platform.node(), **xk.info()}
