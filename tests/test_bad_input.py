@@ -69,15 +69,15 @@ def test_op_level_checks_are_clear():
     p = xk.pack_weight(torch.randn(16, 32), "da8w8")
     x = torch.randn(2, 32)
     with pytest.raises(RuntimeError, match="x: expected last dimension K = 32"):
-        torch.ops.xeon.da8w8_linear(torch.randn(2, 30), p.packed, p.weight_sum, p.scale, None, 32, True)
+        torch.ops.xeon.da8w8_linear(torch.randn(2, 30), p.packed, p.compensation, p.scale, None, 32, True)
     with pytest.raises(RuntimeError, match="weight_sum: wrong dtype"):
-        torch.ops.xeon.da8w8_linear(x, p.packed, p.weight_sum.float(), p.scale, None, 32, True)
+        torch.ops.xeon.da8w8_linear(x, p.packed, p.compensation.float(), p.scale, None, 32, True)
     with pytest.raises(RuntimeError, match="weight_scale: wrong dtype"):
-        torch.ops.xeon.da8w8_linear(x, p.packed, p.weight_sum, p.scale.double(), None, 32, True)
+        torch.ops.xeon.da8w8_linear(x, p.packed, p.compensation, p.scale.double(), None, 32, True)
     with pytest.raises(RuntimeError, match="path: expected -1"):
-        torch.ops.xeon.da8w8_linear(x, p.packed, p.weight_sum, p.scale, None, 32, True, 9)
+        torch.ops.xeon.da8w8_linear(x, p.packed, p.compensation, p.scale, None, 32, True, 9)
     with pytest.raises(RuntimeError, match="x: expected dtype"):
-        torch.ops.xeon.da8w8_linear(x.double(), p.packed, p.weight_sum, p.scale, None, 32, True)
+        torch.ops.xeon.da8w8_linear(x.double(), p.packed, p.compensation, p.scale, None, 32, True)
 
 
 def test_k_too_large_for_int32_is_refused():

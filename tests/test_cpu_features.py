@@ -68,7 +68,7 @@ def test_forcing_an_unavailable_path_is_a_clear_error(name):
     # and the op itself refuses the id too
     p = xk.pack_weight(torch.randn(4, 8), "da8w8")
     with pytest.raises(RuntimeError, match="cannot run path"):
-        torch.ops.xeon.da8w8_linear(torch.randn(2, 8), p.packed, p.weight_sum, p.scale, None, 8, True,
+        torch.ops.xeon.da8w8_linear(torch.randn(2, 8), p.packed, p.compensation, p.scale, None, 8, True,
                                     xk._paths.PATHS[name])
 
 

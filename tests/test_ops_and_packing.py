@@ -15,7 +15,7 @@ def test_opcheck_linear_ops(dtype):
     p8 = xk.pack_weight(w, "da8w8")
     pw = xk.pack_weight(w, "a16w8")
     for b in (None, bias):
-        torch.library.opcheck(torch.ops.xeon.da8w8_linear, (x, p8.packed, p8.weight_sum, p8.scale, b, 70, True, -1))
+        torch.library.opcheck(torch.ops.xeon.da8w8_linear, (x, p8.packed, p8.compensation, p8.scale, b, 70, True, -1))
         torch.library.opcheck(torch.ops.xeon.a16w8_linear, (x, pw.packed, pw.scale, b, 70, -1))
 
 

@@ -74,5 +74,5 @@ def test_weight_codes_and_scales_match_torchao(dtype, scheme):
     torch.testing.assert_close(p.int_codes(), tq, rtol=0, atol=0)
     torch.testing.assert_close(p.scales(), ts, rtol=0, atol=0)
     if scheme == "da8w8":
-        torch.testing.assert_close(p.weight_sum[:50], tq.sum(dim=1, dtype=torch.int32), rtol=0, atol=0)
-        assert (p.weight_sum[50:] == 0).all()
+        torch.testing.assert_close(p.compensation[:50], tq.sum(dim=1, dtype=torch.int32), rtol=0, atol=0)
+        assert (p.compensation[50:] == 0).all()

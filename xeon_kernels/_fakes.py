@@ -28,3 +28,19 @@ def _(x, weight, weight_sum, weight_scale, bias, K, act_symmetric, path=-1):
 @torch.library.register_fake("xeon::a16w8_linear")
 def _(x, weight, weight_scale, bias, K, path=-1):
     return x.new_empty((*x.shape[:-1], weight_scale.numel()))
+
+
+@torch.library.register_fake("xeon::da8w4_linear")
+def _(x, weight, weight_scale, weight_zero, weight_comp, bias, N, act_symmetric, path=-1):
+    return x.new_empty((*x.shape[:-1], N))
+
+
+@torch.library.register_fake("xeon::da8w4_linear_quantized")
+def _(input, input_scales, input_qzeros, weight, weight_scale, weight_zero, weight_comp, bias, N, output_dtype,
+      path=-1):
+    return input.new_empty((*input.shape[:-1], N), dtype=output_dtype or torch.float32)
+
+
+@torch.library.register_fake("xeon::a16w4_linear")
+def _(x, weight, weight_scale, weight_zero, bias, N, path=-1):
+    return x.new_empty((*x.shape[:-1], N))

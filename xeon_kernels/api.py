@@ -4,8 +4,10 @@ from typing import Optional
 import torch
 
 from . import _paths
-from .packed import FORMAT_VERSION, SCHEME_LAYOUT, PackedWeight
-from .quant import quantize_weight_int8_per_row
+from . import int4_layout
+from .packed import FORMAT_VERSION, INT4_SCHEMES, INT8_SCHEMES, SCHEMES, PackedWeight
+from .quant import (INT4_GROUP_SIZES, quantize_weight_int4_da8w4, quantize_weight_int4_tinygemm,
+                    quantize_weight_int8_per_row)
 
 _FLOAT_DTYPES = (torch.float32, torch.bfloat16, torch.float16)
 # The int8 kernels' int32 accumulators are exact up to this K (csrc/common/block_sizes.h kMaxKInt8).
@@ -14,33 +16,60 @@ MAX_K_INT8 = 65536
 
 def pack_weight(weight: torch.Tensor, scheme: str, group_size: Optional[int] = None,
                 act_symmetric: bool = True) -> PackedWeight:
-    """Quantizes a float weight [N, K] (torchao's semantics) and packs it for `linear`.
+    """Quantizes a float weight [N, K] with torchao's semantics and packs it for `linear`.
 
-    scheme: "da8w8" (int8 dynamic per-token activations x int8 per-channel weights) or
-    "a16w8" (float activations x int8 per-channel weights). group_size must be None for these schemes.
-    act_symmetric (da8w8): symmetric int8 activations, or asymmetric int8 with a per-token zero point.
+    scheme:
+      "da8w8": int8 dynamic per-token activations x int8 per-channel weights (group_size must be None);
+      "a16w8": float activations x int8 per-channel weights (group_size must be None);
+      "da8w4": int8 dynamic per-token activations x uint4 weights in groups along K, integer zero points
+               (torchao's Int8DynamicActivationInt4WeightConfig);
+      "a16w4": float activations x uint4 weights in groups, float-domain zeros
+               (torchao's PrototypeInt4WeightOnlyConfig).
+    group_size (int4 schemes): 32, 64, 128 or 256 (default 128); K must be a multiple of it. N need not be
+    a multiple of the kernels' block (it is padded inside the packed format).
+    act_symmetric: da8w8: symmetric int8 activations, else asymmetric int8 with a per-token zero point;
+    da8w4: symmetric int8 in [-127, 127], else asymmetric uint8 with a zero point (torchao's default).
     """
-    if scheme not in SCHEME_LAYOUT:
-        raise ValueError(f"scheme: expected one of {sorted(SCHEME_LAYOUT)}, got {scheme!r}")
+    if scheme not in SCHEMES:
+        raise ValueError(f"scheme: expected one of {list(SCHEMES)}, got {scheme!r}")
     if not isinstance(weight, torch.Tensor) or weight.dim() != 2:
         raise ValueError(f"weight: expected a 2-D tensor [N, K], got {getattr(weight, 'shape', type(weight))}")
     if weight.dtype not in _FLOAT_DTYPES:
         raise TypeError(f"weight: expected dtype float32, bfloat16 or float16, got {weight.dtype}")
     if weight.device.type != "cpu":
         raise ValueError(f"weight: expected a CPU tensor, got device {weight.device}")
-    if group_size is not None:
-        raise ValueError(f"group_size: the {scheme} scheme quantizes per output channel; expected None, got {group_size}")
     n, k = weight.shape
     if n == 0 or k == 0:
         raise ValueError(f"weight: expected N >= 1 and K >= 1, got shape {tuple(weight.shape)}")
-    if scheme == "da8w8" and k > MAX_K_INT8:
-        raise ValueError(f"weight: K = {k} exceeds {MAX_K_INT8}, beyond which the int32 accumulators could overflow")
     if not torch.isfinite(weight).all():
         raise ValueError("weight: contains NaN or Inf")
-    codes, scale = quantize_weight_int8_per_row(weight)
-    packed, w_sum = torch.ops.xeon.pack_int8_weight(codes, SCHEME_LAYOUT[scheme])
-    return PackedWeight(scheme, (n, k), None, bool(act_symmetric), packed, scale,
-                        w_sum if scheme == "da8w8" else None)
+    if scheme in INT8_SCHEMES:
+        if group_size is not None:
+            raise ValueError(f"group_size: the {scheme} scheme quantizes per output channel; expected None, "
+                             f"got {group_size}")
+        if scheme == "da8w8" and k > MAX_K_INT8:
+            raise ValueError(f"weight: K = {k} exceeds {MAX_K_INT8}, beyond which the int32 accumulators "
+                             "could overflow")
+        codes, scale = quantize_weight_int8_per_row(weight)
+        packed, w_sum = torch.ops.xeon.pack_int8_weight(codes, INT8_SCHEMES[scheme])
+        return PackedWeight(scheme, (n, k), None, bool(act_symmetric), packed, scale,
+                            w_sum if scheme == "da8w8" else None)
+    group_size = 128 if group_size is None else group_size
+    if group_size not in INT4_GROUP_SIZES:
+        raise ValueError(f"group_size: expected one of {INT4_GROUP_SIZES} for {scheme}, got {group_size}")
+    if k % group_size != 0:
+        raise ValueError(f"group_size: K = {k} is not a multiple of group_size = {group_size}")
+    layout = INT4_SCHEMES[scheme]
+    if scheme == "da8w4":
+        codes, scale, zero = quantize_weight_int4_da8w4(weight, group_size)
+        comp = int4_layout.da8w4_compensation(codes, zero, group_size)
+        return PackedWeight(scheme, (n, k), group_size, bool(act_symmetric),
+                            int4_layout.pack_codes(codes, group_size, layout),
+                            int4_layout.pack_params(scale), int4_layout.pack_params(comp),
+                            int4_layout.pack_params(zero.to(torch.int8)))
+    codes, scale, zero = quantize_weight_int4_tinygemm(weight, group_size)
+    return PackedWeight(scheme, (n, k), group_size, True, int4_layout.pack_codes(codes, group_size, layout),
+                        int4_layout.pack_params(scale.float()), None, int4_layout.pack_params(zero.float()))
 
 
 def _check(x: torch.Tensor, packed: PackedWeight, bias: Optional[torch.Tensor]) -> None:
@@ -49,7 +78,7 @@ def _check(x: torch.Tensor, packed: PackedWeight, bias: Optional[torch.Tensor]) 
     if packed.format_version != FORMAT_VERSION:
         raise ValueError(f"packed: format version {packed.format_version} is not supported "
                          f"(expected {FORMAT_VERSION}); repack the weight")
-    if packed.scheme not in SCHEME_LAYOUT:
+    if packed.scheme not in SCHEMES:
         raise ValueError(f"packed: unknown scheme {packed.scheme!r}")
     if not isinstance(x, torch.Tensor):
         raise TypeError(f"x: expected a tensor, got {type(x).__name__}")
@@ -76,7 +105,13 @@ def linear(x: torch.Tensor, packed: PackedWeight, bias: Optional[torch.Tensor] =
     that row (da8w8: its quantization scale is NaN; a16w8: IEEE propagation); other rows are unaffected.
     """
     _check(x, packed, bias)
-    if packed.scheme == "da8w8":
-        return torch.ops.xeon.da8w8_linear(x, packed.packed, packed.weight_sum, packed.scale, bias,
-                                           packed.in_features, packed.act_symmetric, _paths.path_id())
-    return torch.ops.xeon.a16w8_linear(x, packed.packed, packed.scale, bias, packed.in_features, _paths.path_id())
+    p, path = packed, _paths.path_id()
+    if p.scheme == "da8w8":
+        return torch.ops.xeon.da8w8_linear(x, p.packed, p.compensation, p.scale, bias, p.in_features,
+                                           p.act_symmetric, path)
+    if p.scheme == "a16w8":
+        return torch.ops.xeon.a16w8_linear(x, p.packed, p.scale, bias, p.in_features, path)
+    if p.scheme == "da8w4":
+        return torch.ops.xeon.da8w4_linear(x, p.packed, p.scale, p.zero, p.compensation, bias, p.out_features,
+                                           p.act_symmetric, path)
+    return torch.ops.xeon.a16w4_linear(x, p.packed, p.scale, p.zero, bias, p.out_features, path)

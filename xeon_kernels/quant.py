@@ -33,3 +33,40 @@ def quantize_per_token(x: torch.Tensor, symmetric: bool = True, quant_min: int =
     """
     codes, scale, zp = torch.ops.xeon.quantize_per_token(x, symmetric, quant_min, quant_max)
     return codes, scale, zp
+
+
+INT4_GROUP_SIZES = (32, 64, 128, 256)
+# torchao's eps for int4 weights (Int4OpaqueTensor.from_hp and from_hp_da8w4).
+_INT4_EPS = 1e-6
+
+
+def _groups(weight: torch.Tensor, group_size: int) -> torch.Tensor:
+    n, k = weight.shape
+    return weight.detach().reshape(n, k // group_size, group_size)
+
+
+def quantize_weight_int4_da8w4(weight: torch.Tensor, group_size: int):
+    """(codes uint8 [N, K] in [0, 15], scale fp32 [N, G], zero_point int32 [N, G]) exactly as torchao's
+    Int4OpaqueTensor.from_hp_da8w4: choose_qparams_affine(ASYMMETRIC, uint8 [0, 15], eps 1e-6) in the
+    weight's dtype, then quantize_affine."""
+    w = _groups(weight, group_size)
+    min_neg = torch.clamp(w.amin(dim=-1), max=0)
+    max_pos = torch.clamp(w.amax(dim=-1), min=0)
+    scale = torch.clamp((max_pos - min_neg) / float(15 - 0), min=_INT4_EPS)
+    zero = torch.clamp(0 - torch.round(min_neg / scale), 0, 15)
+    scale, zero = scale.to(torch.float32), zero.to(torch.int32)
+    codes = torch.clamp(torch.round(w * (1.0 / scale[..., None])) + zero[..., None], 0, 15).to(torch.uint8)
+    return codes.reshape(weight.shape), scale, zero
+
+
+def quantize_weight_int4_tinygemm(weight: torch.Tensor, group_size: int):
+    """(codes uint8 [N, K] in [0, 15], scale [N, G], zero [N, G] in the weight's dtype) exactly as torchao's
+    Int4OpaqueTensor.from_hp (tinygemm parameters, float-domain zero: w = (q - 8) * scale + zero)."""
+    w = _groups(weight, group_size)
+    min_val, max_val = w.amin(dim=-1), w.amax(dim=-1)
+    scale = torch.clamp((max_val - min_val) / float(15 - 0), min=_INT4_EPS)
+    mid_point = (15 + 0 + 1) / 2
+    zero = min_val + scale * mid_point
+    lowest = zero[..., None] - scale[..., None] * mid_point
+    codes = torch.clamp(torch.round((w - lowest) / scale[..., None]), 0, 15).to(torch.uint8)
+    return codes.reshape(weight.shape), scale, zero

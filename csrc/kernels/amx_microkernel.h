@@ -8,32 +8,39 @@
 #include "kernels/amx_tiles.h"
 
 // Internal linkage: each ISA translation unit gets its own copy, compiled for
-// its own target (see kernels/isa_unit_begin.h).
+// its own target (see kernels/kernel_prelude.h).
 namespace xeon {
 namespace {
 
 constexpr int kAmxMaxRows = 2 * kTileRows;   // MT = 2 row tiles
 constexpr int kAmxMaxBlocks = 2;             // NT = 2 column tiles of kNBlock
 
-// c[0:rows][0:NT*16] = a_u8[0:rows][0:Kpad] x W (Layout::kInt8Vnni4, NT blocks of w_bstride bytes).
+// Loads the tile configuration for `rows` rows (MT = rows > 16 ? 2 : 1), NT column
+// tiles and a K step of kstep bytes per TDPBUSD (64, or the group size when smaller).
 template <class T, int MT, int NT>
-void amx_int8_tile(const uint8_t* a, int64_t lda, const int8_t* w, int64_t w_bstride, int64_t Kpad, int rows,
-                   int32_t* c, int64_t ldc) {
+void amx_configure(int rows, int kstep) {
   const int r0 = std::min(rows, kTileRows);
   const int r1 = rows - r0;
   TileConfig cfg{};
   cfg.palette_id = 1;
-  auto set = [&](int t, int r) { cfg.rows[t] = static_cast<uint8_t>(r); cfg.colsb[t] = kTileColsBytes; };
-  set(0, r0); set(4, r0); set(6, kTileRows);
-  if constexpr (NT == 2) { set(1, r0); set(7, kTileRows); }
-  if constexpr (MT == 2) { set(2, r1); set(5, r1); if constexpr (NT == 2) set(3, r1); }
+  auto set = [&](int t, int r, int colsb) { cfg.rows[t] = static_cast<uint8_t>(r); cfg.colsb[t] = colsb; };
+  set(0, r0, kTileColsBytes); set(4, r0, kstep); set(6, kstep / kKQuad, kTileColsBytes);
+  if constexpr (NT == 2) { set(1, r0, kTileColsBytes); set(7, kstep / kKQuad, kTileColsBytes); }
+  if constexpr (MT == 2) { set(2, r1, kTileColsBytes); set(5, r1, kstep); if constexpr (NT == 2) set(3, r1, kTileColsBytes); }
   T::configure(&cfg);
+}
+
+// With the configuration of amx_configure<T, MT, NT>(rows, kstep) loaded:
+// c[0:rows][0:NT*16] = a_u8[0:rows][0:K] x W, K a multiple of kstep; W in the int8 Vnni4
+// layout (one quad row of 64 bytes per 4 k), NT blocks w_bstride bytes apart.
+template <class T, int MT, int NT>
+void amx_int8_run(const uint8_t* a, int64_t lda, const int8_t* w, int64_t w_bstride, int64_t K, int kstep,
+                  int32_t* c, int64_t ldc) {
   T::template zero<0>();
   if constexpr (NT == 2) T::template zero<1>();
   if constexpr (MT == 2) { T::template zero<2>(); if constexpr (NT == 2) T::template zero<3>(); }
-
   constexpr int64_t kBStride = kKQuad * kNBlock;  // 64 bytes: one quad row of a B tile
-  for (int64_t k = 0; k < Kpad; k += kTileColsBytes) {
+  for (int64_t k = 0; k < K; k += kstep) {
     const int8_t* wk = w + (k / kKQuad) * kBStride;
     T::template load<4>(a + k, lda);
     T::template load<6>(wk, kBStride);
@@ -51,6 +58,16 @@ void amx_int8_tile(const uint8_t* a, int64_t lda, const int8_t* w, int64_t w_bst
   if constexpr (MT == 2) {
     T::template store<2>(c + kTileRows * ldc, cs);
     if constexpr (NT == 2) T::template store<3>(c + kTileRows * ldc + kNBlock, cs);
+  }
+}
+
+// Calls f.template operator()<MT, NT>() for rows in [1, 32] and nblocks in {1, 2}.
+template <class F>
+void dispatch_amx_shape(int64_t rows, int64_t nblocks, F&& f) {
+  if (rows > kTileRows) {
+    if (nblocks == 2) f.template operator()<2, 2>(); else f.template operator()<2, 1>();
+  } else {
+    if (nblocks == 2) f.template operator()<1, 2>(); else f.template operator()<1, 1>();
   }
 }
 

@@ -7,7 +7,7 @@
 #include "kernels/gemm_args.h"
 
 // Internal linkage: each ISA translation unit gets its own copy, compiled for
-// its own target (see kernels/isa_unit_begin.h).
+// its own target (see kernels/kernel_prelude.h).
 namespace xeon {
 namespace {
 
@@ -41,6 +41,27 @@ inline void int8_epilogue(const Int8GemmArgs& g, const int32_t* acc, int64_t ldc
           buf[j] = y;
         }
         store_row<OutT>(g.o, g.N, m, n0 + j0, nj, buf);
+      }
+    }
+  });
+}
+
+// acc: [rows][ldc] fp32; y = acc * row_scale[m] (when given) + bias[n].
+inline void float_epilogue(const OutputArgs& o, int64_t N, const float* acc, int64_t ldc, int64_t m0, int64_t rows,
+                           int64_t n0, int64_t n, const float* row_scale) {
+  float buf[256];
+  with_out_type(o.out_dtype, [&](auto* tag) {
+    using OutT = std::remove_pointer_t<decltype(tag)>;
+    for (int64_t i = 0; i < rows; ++i) {
+      for (int64_t j0 = 0; j0 < n; j0 += 256) {
+        const int64_t nj = n - j0 < 256 ? n - j0 : 256;
+        for (int64_t j = 0; j < nj; ++j) {
+          float y = acc[i * ldc + j0 + j];
+          if (row_scale) y = y * row_scale[m0 + i];
+          if (o.bias) y = y + o.bias[n0 + j0 + j];
+          buf[j] = y;
+        }
+        store_row<OutT>(o, N, m0 + i, n0 + j0, nj, buf);
       }
     }
   });

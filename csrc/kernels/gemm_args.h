@@ -35,10 +35,39 @@ struct A16W8GemmArgs {
   OutputArgs o;
 };
 
+// DA8W4, per group g of `group` k: t = acc_g - zw[n,g] * a_sum[m,g] - a_comp[m] * w_comp[n,g]
+// (exact in int32), f = fma-chain over g of float(t) * w_scale[n,g], y = f * a_scale[m] + bias[n].
+struct Da8w4GemmArgs {
+  int64_t M, N, K, group;
+  const uint8_t* a;        // [M, K] activation codes shifted to u8
+  const int32_t* a_sum;    // [M, K / group] sum of the u8 codes per group
+  const float* a_scale;    // [M]
+  const int32_t* a_comp;   // [M] the u8 value that means 0
+  const uint8_t* w;        // Layout::kInt4Vnni4
+  const float* w_scale;    // [Npad/32][G][32]
+  const int8_t* w_zero;    // [Npad/32][G][32] integer zero points in [0, 15]
+  const int32_t* w_comp;   // [Npad/32][G][32] sum over the group of (w - zw)
+  uint64_t call_id;        // unique per call: keys per-thread caches of unpacked weights
+  OutputArgs o;
+};
+
+// A16W4: w = fma(q - 8, scale, zero) (torchao's float-domain zero point), y = fma-chain over k of
+// x[m,k] * w[n,k], + bias[n].
+struct A16w4GemmArgs {
+  int64_t M, N, K, group;
+  const float* x;          // [M, K] fp32
+  const uint8_t* w;        // Layout::kInt4KMajor
+  const float* w_scale;    // [Npad/32][G][32]
+  const float* w_zero;     // [Npad/32][G][32]
+  OutputArgs o;
+};
+
 struct KernelTable {
   const char* name;
   void (*int8_gemm)(const Int8GemmArgs&);
   void (*a16w8_gemm)(const A16W8GemmArgs&);
+  void (*da8w4_gemm)(const Da8w4GemmArgs&);
+  void (*a16w4_gemm)(const A16w4GemmArgs&);
   // Ceiling probe of the path's int8 instruction (benchmarks): runs `iters` loop
   // iterations on the calling thread and returns the int8 ops done; null where
   // the path has no hardware instruction to measure (ref, emulated).

@@ -13,7 +13,7 @@
 #include "kernels/gemm_args.h"
 
 // Internal linkage: each ISA translation unit gets its own copy, compiled for
-// its own target (see kernels/isa_unit_begin.h).
+// its own target (see kernels/kernel_prelude.h).
 namespace xeon {
 namespace {
 
@@ -67,6 +67,31 @@ void a16w8_gemm(const A16W8GemmArgs& g) {
       },
       [&](const float* c, int64_t m0, int64_t rows, int64_t n0, int64_t n) {
         a16w8_epilogue(g, c, P::kCols, m0, rows, n0, n);
+      });
+}
+
+// int4 policies compute one 32-channel N-block (two 16-column driver blocks) per call.
+template <class P>
+void da8w4_gemm(const Da8w4GemmArgs& g) {
+  static_assert(P::kCols == kNBlockInt4, "int4 policies work on whole int4 N-blocks");
+  run_tasks<float, P>(
+      g, [&](int64_t m0, int64_t rows, int64_t nb0, int64_t, float* c) {
+        P::da8w4_block(g, m0, rows, nb0 * kNBlock / kNBlockInt4, c, P::kCols);
+      },
+      [&](const float* c, int64_t m0, int64_t rows, int64_t n0, int64_t n) {
+        float_epilogue(g.o, g.N, c, P::kCols, m0, rows, n0, n, g.a_scale);
+      });
+}
+
+template <class P>
+void a16w4_gemm(const A16w4GemmArgs& g) {
+  static_assert(P::kCols == kNBlockInt4, "int4 policies work on whole int4 N-blocks");
+  run_tasks<float, P>(
+      g, [&](int64_t m0, int64_t rows, int64_t nb0, int64_t, float* c) {
+        P::a16w4_block(g, m0, rows, nb0 * kNBlock / kNBlockInt4, c, P::kCols);
+      },
+      [&](const float* c, int64_t m0, int64_t rows, int64_t n0, int64_t n) {
+        float_epilogue(g.o, g.N, c, P::kCols, m0, rows, n0, n, nullptr);
       });
 }
 

@@ -1,6 +1,7 @@
-// The amx path: AMX int8 tiles for M >= kAmxMinRows, the AVX-512 VNNI kernel
-// below that (a tile holds 16 rows: at a few rows most of each TDPBUSD is wasted
-// while VNNI streams the weight just as fast) and for A16W8.
+// The amx path: AMX int8 tiles (DA8W8, DA8W4) for M >= kAmxMinRows, the AVX-512
+// VNNI kernels below that (a tile holds 16 rows: at a few rows most of each TDPBUSD
+// is wasted while VNNI streams the weight just as fast); A16W8 and A16W4 on the
+// AVX-512 fp32-FMA kernels (AMX-BF16 for them is not written yet).
 #include "kernels/kernel_prelude.h"
 
 #pragma GCC push_options
@@ -19,11 +20,19 @@ using Amx = AmxPolicy<amx_hw::Tiles>;
 // 16-row A tile is padding. Revisit with benchmarks/bench_linear.py there.
 constexpr int64_t kAmxMinRows = 8;
 
+using AmxInt4 = AmxInt4Policy<amx_hw::Tiles, simd_avx512::Simd>;
+using Int4 = VnniInt4Policy<simd_avx512::Simd>;
+
 void amx_int8_gemm(const Int8GemmArgs& g) {
   if (g.M >= kAmxMinRows) int8_gemm<Amx>(g);
   else int8_gemm<Vnni>(g);
 }
+void amx_da8w4_gemm(const Da8w4GemmArgs& g) {
+  if (g.M >= kAmxMinRows) da8w4_gemm<AmxInt4>(g);
+  else da8w4_gemm<Int4>(g);
+}
 }  // namespace
-const KernelTable kAmxKernels = {"amx", &amx_int8_gemm, &a16w8_gemm<Vnni>, &amx_peak_loop<amx_hw::Tiles>};
+const KernelTable kAmxKernels = {"amx",           &amx_int8_gemm,    &a16w8_gemm<Vnni>,
+                                 &amx_da8w4_gemm, &a16w4_gemm<Int4>, &amx_peak_loop<amx_hw::Tiles>};
 }  // namespace xeon
 #pragma GCC pop_options

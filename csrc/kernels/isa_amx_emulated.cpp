@@ -15,7 +15,10 @@ namespace xeon {
 namespace {
 using Amx = AmxPolicy<amx_emulated::Tiles>;
 using Vnni = VnniPolicy<simd_emulated::Simd>;
+using AmxInt4 = AmxInt4Policy<amx_emulated::Tiles, simd_emulated::Simd>;
+using Int4 = VnniInt4Policy<simd_emulated::Simd>;
 }  // namespace
-const KernelTable kAmxEmulatedKernels = {"amx_emulated", &int8_gemm<Amx>, &a16w8_gemm<Vnni>, nullptr};
+const KernelTable kAmxEmulatedKernels = {"amx_emulated",       &int8_gemm<Amx>,   &a16w8_gemm<Vnni>,
+                                        &da8w4_gemm<AmxInt4>, &a16w4_gemm<Int4>, nullptr};
 }  // namespace xeon
 #pragma GCC pop_options

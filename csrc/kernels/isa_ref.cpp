@@ -37,6 +37,57 @@ void ref_a16w8_gemm(const A16W8GemmArgs& g) {
   }
 }
 
+// The uint4 code of channel n at k in an int4 layout (block_sizes.h).
+inline int32_t int4_at(Layout layout, const uint8_t* w, int64_t K, int64_t group, int64_t n, int64_t k) {
+  const int64_t half = kNBlockInt4 / 2, j = n % kNBlockInt4, lane = j % half;
+  const int64_t kk = k % group;
+  const uint8_t* grp = w + (n / kNBlockInt4) * K * half + (k / group) * group * half;
+  const uint8_t byte = layout == Layout::kInt4Vnni4 ? grp[(kk / kKQuad) * kKQuad * half + lane * kKQuad + kk % kKQuad]
+                                                    : grp[kk * half + lane];
+  return j < half ? (byte & 0x0F) : (byte >> 4);
+}
+// Index of the per-group parameter of channel n, group gi ([Npad/32][G][32]).
+inline int64_t int4_param(int64_t G, int64_t n, int64_t gi) {
+  return ((n / kNBlockInt4) * G + gi) * kNBlockInt4 + n % kNBlockInt4;
+}
+
+void ref_da8w4_gemm(const Da8w4GemmArgs& g) {
+  const int64_t G = g.K / g.group;
+  std::vector<float> acc(g.N);
+  for (int64_t m = 0; m < g.M; ++m) {
+    for (int64_t n = 0; n < g.N; ++n) {
+      float f = 0.f;
+      for (int64_t gi = 0; gi < G; ++gi) {
+        int64_t dot = 0;
+        for (int64_t k = gi * g.group; k < (gi + 1) * g.group; ++k)
+          dot += int64_t{g.a[m * g.K + k]} * int4_at(Layout::kInt4Vnni4, g.w, g.K, g.group, n, k);
+        const int64_t p = int4_param(G, n, gi);
+        const int64_t t = dot - int64_t{g.w_zero[p]} * g.a_sum[m * G + gi] - int64_t{g.a_comp[m]} * g.w_comp[p];
+        f = std::fma(static_cast<float>(t), g.w_scale[p], f);
+      }
+      acc[n] = f;
+    }
+    float_epilogue(g.o, g.N, acc.data(), g.N, m, 1, 0, g.N, g.a_scale);
+  }
+}
+
+void ref_a16w4_gemm(const A16w4GemmArgs& g) {
+  const int64_t G = g.K / g.group;
+  std::vector<float> acc(g.N);
+  for (int64_t m = 0; m < g.M; ++m) {
+    for (int64_t n = 0; n < g.N; ++n) {
+      float s = 0.f;
+      for (int64_t k = 0; k < g.K; ++k) {
+        const int64_t p = int4_param(G, n, k / g.group);
+        const float q = static_cast<float>(int4_at(Layout::kInt4KMajor, g.w, g.K, g.group, n, k));
+        s = std::fma(g.x[m * g.K + k], std::fma(q - 8.f, g.w_scale[p], g.w_zero[p]), s);
+      }
+      acc[n] = s;
+    }
+    float_epilogue(g.o, g.N, acc.data(), g.N, m, 1, 0, g.N, nullptr);
+  }
+}
+
 }  // namespace
-const KernelTable kRefKernels = {"ref", &ref_int8_gemm, &ref_a16w8_gemm, nullptr};
+const KernelTable kRefKernels = {"ref", &ref_int8_gemm, &ref_a16w8_gemm, &ref_da8w4_gemm, &ref_a16w4_gemm, nullptr};
 }  // namespace xeon

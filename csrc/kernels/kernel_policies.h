@@ -1,6 +1,8 @@
 // Policies that bind a micro-kernel family to the GEMM driver (gemm_driver.h).
 #pragma once
+#include "kernels/amx_int4_microkernel.h"
 #include "kernels/amx_microkernel.h"
+#include "kernels/int4_microkernel.h"
 #include "kernels/gemm_driver.h"
 #include "kernels/vnni_microkernel.h"
 
@@ -37,16 +39,32 @@ struct AmxPolicy {
   static void int8_block(const Int8GemmArgs& g, int64_t m0, int64_t rows, int64_t nb0, int64_t nbs, int32_t* c,
                          int64_t ldc) {
     const int64_t bstride = g.Kpad * kNBlock;
-    const uint8_t* a = g.a + m0 * g.Kpad;
-    const int8_t* w = g.w + nb0 * bstride;
-    const int r = int(rows);
-    if (rows > kTileRows) {
-      if (nbs == 2) amx_int8_tile<T, 2, 2>(a, g.Kpad, w, bstride, g.Kpad, r, c, ldc);
-      else amx_int8_tile<T, 2, 1>(a, g.Kpad, w, bstride, g.Kpad, r, c, ldc);
-    } else {
-      if (nbs == 2) amx_int8_tile<T, 1, 2>(a, g.Kpad, w, bstride, g.Kpad, r, c, ldc);
-      else amx_int8_tile<T, 1, 1>(a, g.Kpad, w, bstride, g.Kpad, r, c, ldc);
-    }
+    dispatch_amx_shape(rows, nbs, [&]<int MT, int NT>() {
+      amx_configure<T, MT, NT>(int(rows), kTileColsBytes);
+      amx_int8_run<T, MT, NT>(g.a + m0 * g.Kpad, g.Kpad, g.w + nb0 * bstride, bstride, g.Kpad, kTileColsBytes, c,
+                              ldc);
+    });
+  }
+};
+
+// int4 schemes: one 32-channel int4 N-block per call, up to 4 rows (VNNI / FMA).
+template <class S>
+struct VnniInt4Policy {
+  static constexpr int64_t kRows = kVnniRows, kCols = kNBlockInt4;
+  static void da8w4_block(const Da8w4GemmArgs& g, int64_t m0, int64_t rows, int64_t nb, float* c, int64_t ldc) {
+    dispatch_rows4(rows, [&]<int R>() { da8w4_vnni_tile<S, R>(g, m0, nb, c, ldc); });
+  }
+  static void a16w4_block(const A16w4GemmArgs& g, int64_t m0, int64_t rows, int64_t nb, float* c, int64_t ldc) {
+    dispatch_rows4(rows, [&]<int R>() { a16w4_fma_tile<S, R>(g, m0, nb, c, ldc); });
+  }
+};
+
+// DA8W4 on AMX tiles, 32 rows x one 32-channel int4 N-block per call.
+template <class T, class S>
+struct AmxInt4Policy {
+  static constexpr int64_t kRows = kAmxMaxRows, kCols = kNBlockInt4;
+  static void da8w4_block(const Da8w4GemmArgs& g, int64_t m0, int64_t rows, int64_t nb, float* c, int64_t ldc) {
+    amx_da8w4_block<T, S>(g, m0, rows, nb, c, ldc);
   }
 };
 

@@ -1,5 +1,5 @@
 // Every library header the kernel headers use, included by each ISA translation
-// unit BEFORE it switches the compiler's target (isa_unit_begin.h): out-of-line
+// unit BEFORE it switches the compiler's target (the `#pragma GCC target` in isa_*.cpp): out-of-line
 // copies of library inline functions are then compiled for the baseline x86-64
 // target, so the linker can never pick an AVX-512 or AMX copy of, say, a bf16
 // conversion for code that runs on a machine without those instructions.

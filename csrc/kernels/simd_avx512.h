@@ -22,6 +22,29 @@ struct Simd {
   static vf bcast_f(float v) { return _mm512_set1_ps(v); }
   static vf fma(vf a, vf b, vf c) { return _mm512_fmadd_ps(a, b, c); }
   static void store_f(float* p, vf v) { _mm512_storeu_ps(p, v); }
+
+  // int4 helpers: 64 packed bytes -> low nibbles and high nibbles as 64 bytes each.
+  static void unpack_nibbles(vi x, vi& lo, vi& hi) {
+    const vi m = _mm512_set1_epi8(0x0F);
+    lo = _mm512_and_si512(x, m);
+    hi = _mm512_and_si512(_mm512_srli_epi16(x, 4), m);
+  }
+  // 16 packed bytes -> 16 low nibbles and 16 high nibbles as fp32.
+  static void load_u4x32_as_f(const uint8_t* p, vf& lo, vf& hi) {
+    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    const __m128i m = _mm_set1_epi8(0x0F);
+    lo = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_and_si128(x, m)));
+    hi = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_and_si128(_mm_srli_epi16(x, 4), m)));
+  }
+  static vi set1_i(int32_t v) { return _mm512_set1_epi32(v); }
+  static vi load_s8_as_i(const int8_t* p) {
+    return _mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+  }
+  static vi sub_i(vi a, vi b) { return _mm512_sub_epi32(a, b); }
+  static vi mullo_i(vi a, vi b) { return _mm512_mullo_epi32(a, b); }
+  static vf cvt_f(vi a) { return _mm512_cvtepi32_ps(a); }
+  static vf load_f(const float* p) { return _mm512_loadu_ps(p); }
+  static vf sub_f(vf a, vf b) { return _mm512_sub_ps(a, b); }
 };
 
 }  // namespace xeon::simd_avx512

@@ -39,6 +39,28 @@ struct Simd {
     return c;
   }
   static void store_f(float* p, const vf& v) { std::memcpy(p, v.v, 64); }
+
+  static void unpack_nibbles(const vi& x, vi& lo, vi& hi) {
+    const uint8_t* b = reinterpret_cast<const uint8_t*>(x.v);
+    uint8_t* l = reinterpret_cast<uint8_t*>(lo.v);
+    uint8_t* h = reinterpret_cast<uint8_t*>(hi.v);
+    for (int i = 0; i < 64; ++i) { l[i] = b[i] & 0x0F; h[i] = b[i] >> 4; }
+  }
+  static void load_u4x32_as_f(const uint8_t* p, vf& lo, vf& hi) {
+    for (int l = 0; l < 16; ++l) { lo.v[l] = float(p[l] & 0x0F); hi.v[l] = float(p[l] >> 4); }
+  }
+  static vi set1_i(int32_t x) { vi r; for (int l = 0; l < 16; ++l) r.v[l] = x; return r; }
+  static vi load_s8_as_i(const int8_t* p) { vi r; for (int l = 0; l < 16; ++l) r.v[l] = p[l]; return r; }
+  // vpsubd / vpmulld keep the low 32 bits: modulo-2^32 arithmetic in uint32.
+  static vi sub_i(const vi& a, const vi& b) {
+    vi r; for (int l = 0; l < 16; ++l) r.v[l] = int32_t(uint32_t(a.v[l]) - uint32_t(b.v[l])); return r;
+  }
+  static vi mullo_i(const vi& a, const vi& b) {
+    vi r; for (int l = 0; l < 16; ++l) r.v[l] = int32_t(uint32_t(a.v[l]) * uint32_t(b.v[l])); return r;
+  }
+  static vf cvt_f(const vi& a) { vf r; for (int l = 0; l < 16; ++l) r.v[l] = float(a.v[l]); return r; }
+  static vf load_f(const float* p) { vf r; std::memcpy(r.v, p, 64); return r; }
+  static vf sub_f(const vf& a, const vf& b) { vf r; for (int l = 0; l < 16; ++l) r.v[l] = a.v[l] - b.v[l]; return r; }
 };
 
 }  // namespace xeon::simd_emulated

@@ -7,7 +7,7 @@
 #include "common/block_sizes.h"
 
 // Internal linkage: each ISA translation unit gets its own copy, compiled for
-// its own target (see kernels/isa_unit_begin.h).
+// its own target (see kernels/kernel_prelude.h).
 namespace xeon {
 namespace {
 

@@ -12,6 +12,7 @@
 #include "common/block_sizes.h"
 #include "common/cpu_features.h"
 #include "common/float_types.h"
+#include "ops/op_utils.h"
 #include "ops/paths.h"
 #include "pack/int8_pack.h"
 #include "quant/act_quant.h"
@@ -24,56 +25,8 @@ using torch::stable::Tensor;
 // The stable-ABI version this library targets (setup.py: TORCH_TARGET_VERSION).
 constexpr int64_t kStableAbiTarget = TORCH_TARGET_VERSION;
 
-// Rows per parallel_for grain in elementwise passes, so a few short rows stay on one thread.
-constexpr int64_t kRowGrainElems = 16384;
-
 // torchao's per-token int8 range for DA8W8 activations (Int8Tensor: torch.int8 bounds).
 constexpr QuantRange kInt8Range{-128, 127};
-
-bool is_float_type(ScalarType t) {
-  return t == ScalarType::Float || t == ScalarType::BFloat16 || t == ScalarType::Half;
-}
-
-void check_activation(const Tensor& x, int64_t K) {
-  STD_TORCH_CHECK(x.is_cpu(), "x: expected a CPU tensor");
-  STD_TORCH_CHECK(is_float_type(x.scalar_type()), "x: expected dtype float32, bfloat16 or float16");
-  STD_TORCH_CHECK(x.dim() >= 1, "x: expected at least 1 dimension");
-  STD_TORCH_CHECK(x.size(-1) == K, "x: expected last dimension K = ", K, " (the packed weight's), got ",
-                  x.size(-1));
-}
-
-void check_tensor(const Tensor& t, const char* name, ScalarType dtype, int64_t numel) {
-  STD_TORCH_CHECK(t.is_cpu(), name, ": expected a CPU tensor");
-  STD_TORCH_CHECK(t.scalar_type() == dtype, name, ": wrong dtype for this packed weight");
-  STD_TORCH_CHECK(t.numel() == numel, name, ": expected ", numel, " elements, got ", t.numel());
-  STD_TORCH_CHECK(t.is_contiguous(), name, ": expected a contiguous tensor");
-}
-
-// The bias as fp32 (nullptr when absent); keeps its storage in `buf`.
-const float* bias_as_float(const std::optional<Tensor>& bias, ScalarType x_dtype, int64_t N,
-                           std::vector<float>& buf) {
-  if (!bias.has_value()) return nullptr;
-  const Tensor& b = *bias;
-  STD_TORCH_CHECK(b.is_cpu() && b.dim() == 1 && b.size(0) == N, "bias: expected a 1-D CPU tensor of ", N,
-                  " elements");
-  STD_TORCH_CHECK(b.scalar_type() == x_dtype || b.scalar_type() == ScalarType::Float,
-                  "bias: expected the dtype of x or float32");
-  const Tensor bc = torch::stable::contiguous(b);
-  buf.resize(N);
-  dispatch_float_type(bc.scalar_type(), [&](auto* tag) {
-    using T = std::remove_pointer_t<decltype(tag)>;
-    const T* p = static_cast<const T*>(bc.data_ptr());
-    for (int64_t n = 0; n < N; ++n) buf[n] = to_float(p[n]);
-  });
-  return buf.data();
-}
-
-std::vector<int64_t> out_shape(const Tensor& x, int64_t N) {
-  std::vector<int64_t> s;
-  for (int64_t d = 0; d + 1 < x.dim(); ++d) s.push_back(x.size(d));
-  s.push_back(N);
-  return s;
-}
 
 Tensor da8w8_linear(const Tensor& x_in, const Tensor& weight, const Tensor& weight_sum, const Tensor& weight_scale,
                     const std::optional<Tensor>& bias, int64_t K, bool act_symmetric, int64_t path) {
@@ -134,19 +87,7 @@ Tensor a16w8_linear(const Tensor& x_in, const Tensor& weight, const Tensor& weig
 
   const ScalarType dt = x.scalar_type();
   std::unique_ptr<float[]> x_f32;
-  const float* xf = static_cast<const float*>(x.data_ptr());
-  if (dt != ScalarType::Float) {
-    x_f32.reset(new float[M * K]);
-    const void* xp = x.data_ptr();
-    torch::stable::parallel_for(0, M, std::max<int64_t>(1, kRowGrainElems / K), [&](int64_t m0, int64_t m1) {
-      dispatch_float_type(dt, [&](auto* tag) {
-        using T = std::remove_pointer_t<decltype(tag)>;
-        const T* p = static_cast<const T*>(xp);
-        for (int64_t i = m0 * K; i < m1 * K; ++i) x_f32[i] = to_float(p[i]);
-      });
-    });
-    xf = x_f32.get();
-  }
+  const float* xf = activation_as_float(x, M, K, x_f32);
   A16W8GemmArgs g{M, N, K, xf, static_cast<const int8_t*>(weight.data_ptr()),
                   static_cast<const float*>(weight_scale.data_ptr()), OutputArgs{out.data_ptr(), dt, b}};
   kt.a16w8_gemm(g);
@@ -157,8 +98,8 @@ std::vector<Tensor> quantize_per_token(const Tensor& x_in, bool symmetric, int64
   STD_TORCH_CHECK(x_in.is_cpu() && is_float_type(x_in.scalar_type()),
                   "x: expected a CPU tensor of dtype float32, bfloat16 or float16");
   STD_TORCH_CHECK(x_in.dim() >= 1 && x_in.size(-1) >= 1, "x: expected at least 1 dimension and K >= 1");
-  STD_TORCH_CHECK((quant_min == -128 && quant_max == 127) || (quant_min == 0 && quant_max == 255),
-                  "quant_min, quant_max: expected (-128, 127) for int8 or (0, 255) for uint8");
+  STD_TORCH_CHECK(((quant_min == -128 || quant_min == -127) && quant_max == 127) || (quant_min == 0 && quant_max == 255),
+                  "quant_min, quant_max: expected (-128, 127) or (-127, 127) for int8, or (0, 255) for uint8");
   const QuantRange r{static_cast<int32_t>(quant_min), static_cast<int32_t>(quant_max)};
   const Tensor x = torch::stable::contiguous(x_in);
   const int64_t K = x.size(-1), M = x.numel() / K;

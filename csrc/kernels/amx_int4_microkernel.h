@@ -1,0 +1,67 @@
+// DA8W4 on AMX: the int4 weights of one 32-channel N-block are unpacked once into
+// a per-thread int8 buffer (the Vnni4 layout of two 16-channel halves, K x 32 bytes:
+// 128 KiB at K = 4096, resident in L2) and reused by every 32-row M-block of the
+// task; each group runs TDPBUSD over its K, then the exact integer group result is
+// scaled into the fp32 accumulators (da8w4_group_update).
+#pragma once
+#include <cstdint>
+#include <vector>
+#include "kernels/amx_microkernel.h"
+#include "kernels/int4_microkernel.h"
+
+// Internal linkage: each ISA translation unit gets its own copy, compiled for
+// its own target (see kernels/kernel_prelude.h).
+namespace xeon {
+namespace {
+
+template <class S>
+const int8_t* unpacked_int4_block(const Da8w4GemmArgs& g, int64_t nb) {
+  struct Cache {
+    uint64_t call = ~uint64_t{0};
+    int64_t nb = -1;
+    std::vector<int8_t> w;
+  };
+  thread_local Cache cache;
+  if (cache.call != g.call_id || cache.nb != nb) {
+    const int64_t half_bytes = g.K * kHalf;
+    cache.w.resize(2 * half_bytes);
+    // The packed quads of consecutive groups are contiguous: quad k/4 is at byte (k/4) * 64.
+    const uint8_t* src = g.w + nb * g.K * kHalf;
+    for (int64_t q = 0; q < g.K / kKQuad; ++q) {
+      typename S::vi lo, hi;
+      S::unpack_nibbles(S::load_i(src + q * kKQuad * kHalf), lo, hi);
+      S::store_i(reinterpret_cast<int32_t*>(cache.w.data() + q * kKQuad * kHalf), lo);
+      S::store_i(reinterpret_cast<int32_t*>(cache.w.data() + half_bytes + q * kKQuad * kHalf), hi);
+    }
+    cache.call = g.call_id;
+    cache.nb = nb;
+  }
+  return cache.w.data();
+}
+
+template <class T, class S>
+void amx_da8w4_block(const Da8w4GemmArgs& g, int64_t m0, int64_t rows, int64_t nb, float* c, int64_t ldc) {
+  const int8_t* w = unpacked_int4_block<S>(g, nb);
+  const int64_t G = g.K / g.group;
+  const int kstep = static_cast<int>(std::min<int64_t>(g.group, kTileColsBytes));
+  alignas(64) int32_t acc[kAmxMaxRows * kNBlockInt4];
+  for (int64_t i = 0; i < rows; ++i)
+    for (int64_t j = 0; j < kNBlockInt4; ++j) c[i * ldc + j] = 0.f;
+  dispatch_amx_shape(rows, 2, [&]<int MT, int NT>() {
+    amx_configure<T, MT, NT>(static_cast<int>(rows), kstep);
+    for (int64_t gi = 0; gi < G; ++gi) {
+      amx_int8_run<T, MT, NT>(g.a + m0 * g.K + gi * g.group, g.K, w + gi * g.group * kHalf, g.K * kHalf, g.group,
+                              kstep, acc, kNBlockInt4);
+      for (int64_t i = 0; i < rows; ++i) {
+        typename S::vi a[2] = {S::load_i(acc + i * kNBlockInt4), S::load_i(acc + i * kNBlockInt4 + kHalf)};
+        typename S::vf f[2] = {S::load_f(c + i * ldc), S::load_f(c + i * ldc + kHalf)};
+        da8w4_group_update<S>(g, nb, gi, m0 + i, a, f);
+        S::store_f(c + i * ldc, f[0]);
+        S::store_f(c + i * ldc + kHalf, f[1]);
+      }
+    }
+  });
+}
+
+}  // namespace
+}  // namespace xeon

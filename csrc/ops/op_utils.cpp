@@ -1,0 +1,73 @@
+#include "ops/op_utils.h"
+
+#include <algorithm>
+#include <type_traits>
+
+#include <torch/csrc/stable/ops.h>
+#include <torch/headeronly/util/Exception.h>
+
+namespace xeon {
+
+using torch::stable::Tensor;
+
+bool is_float_type(ScalarType t) {
+  return t == ScalarType::Float || t == ScalarType::BFloat16 || t == ScalarType::Half;
+}
+
+void check_activation(const Tensor& x, int64_t K) {
+  STD_TORCH_CHECK(x.is_cpu(), "x: expected a CPU tensor");
+  STD_TORCH_CHECK(is_float_type(x.scalar_type()), "x: expected dtype float32, bfloat16 or float16");
+  STD_TORCH_CHECK(x.dim() >= 1, "x: expected at least 1 dimension");
+  STD_TORCH_CHECK(x.size(-1) == K, "x: expected last dimension K = ", K, " (the packed weight's), got ",
+                  x.size(-1));
+}
+
+void check_tensor(const Tensor& t, const char* name, ScalarType dtype, int64_t numel) {
+  STD_TORCH_CHECK(t.is_cpu(), name, ": expected a CPU tensor");
+  STD_TORCH_CHECK(t.scalar_type() == dtype, name, ": wrong dtype for this packed weight");
+  STD_TORCH_CHECK(t.numel() == numel, name, ": expected ", numel, " elements, got ", t.numel());
+  STD_TORCH_CHECK(t.is_contiguous(), name, ": expected a contiguous tensor");
+}
+
+const float* bias_as_float(const std::optional<Tensor>& bias, ScalarType x_dtype, int64_t N,
+                           std::vector<float>& buf) {
+  if (!bias.has_value()) return nullptr;
+  const Tensor& b = *bias;
+  STD_TORCH_CHECK(b.is_cpu() && b.dim() == 1 && b.size(0) == N, "bias: expected a 1-D CPU tensor of ", N,
+                  " elements");
+  STD_TORCH_CHECK(b.scalar_type() == x_dtype || b.scalar_type() == ScalarType::Float,
+                  "bias: expected the dtype of x or float32");
+  const Tensor bc = torch::stable::contiguous(b);
+  buf.resize(N);
+  dispatch_float_type(bc.scalar_type(), [&](auto* tag) {
+    using T = std::remove_pointer_t<decltype(tag)>;
+    const T* p = static_cast<const T*>(bc.data_ptr());
+    for (int64_t n = 0; n < N; ++n) buf[n] = to_float(p[n]);
+  });
+  return buf.data();
+}
+
+std::vector<int64_t> out_shape(const Tensor& x, int64_t N) {
+  std::vector<int64_t> s;
+  for (int64_t d = 0; d + 1 < x.dim(); ++d) s.push_back(x.size(d));
+  s.push_back(N);
+  return s;
+}
+
+const float* activation_as_float(const Tensor& x, int64_t M, int64_t K, std::unique_ptr<float[]>& buf) {
+  const ScalarType dt = x.scalar_type();
+  if (dt == ScalarType::Float) return static_cast<const float*>(x.data_ptr());
+  buf.reset(new float[M * K]);
+  float* out = buf.get();
+  const void* xp = x.data_ptr();
+  torch::stable::parallel_for(0, M, std::max<int64_t>(1, kRowGrainElems / K), [&](int64_t m0, int64_t m1) {
+    dispatch_float_type(dt, [&](auto* tag) {
+      using T = std::remove_pointer_t<decltype(tag)>;
+      const T* p = static_cast<const T*>(xp);
+      for (int64_t i = m0 * K; i < m1 * K; ++i) out[i] = to_float(p[i]);
+    });
+  });
+  return out;
+}
+
+}  // namespace xeon
