@@ -13,5 +13,9 @@ from .reference import reference_linear  # noqa: E402,F401
 
 _paths.init_from_env()
 
+from . import torchao_compat  # noqa: E402
+
+torchao_compat.register()
+
 __version__ = "0.1.0"
 __all__ = ["info", "set_path", "linear", "pack_weight", "PackedWeight", "quantize_per_token", "reference_linear"]

@@ -1,0 +1,219 @@
+"""DA8W4 and A16W4: every path against the ref path, the reference and torchao's flows."""
+import pytest
+import torch
+
+import xeon_kernels as xk
+from conftest import DTYPES, FP32_U, PATHS, SUBNORMAL_STEP, UNIT_ROUNDOFF, linear_on, make_input
+from xeon_kernels.reference import (quantize_activation_da8w4_torchao, quantize_weight_int4_torchao)
+
+SCHEMES = ["da8w4", "a16w4"]
+# (M, K, N, group): M = 0, 1, 3, 17, 300; N off the 32-channel block; every group size.
+SHAPES = [(0, 64, 32, 32), (1, 32, 1, 32), (3, 128, 33, 64), (17, 256, 50, 128), (300, 256, 64, 256),
+          (5, 96, 40, 32)]
+
+
+def da8w4_magnitude(x2d, w, group, act_symmetric):
+    """sa * sum_g |t_g| * s_g, with t_g the exact group dot products: bounds every fp32 intermediate."""
+    n = w.shape[0]
+    codes, scale, zero = quantize_weight_int4_torchao(w, "da8w4", group)
+    a, sa, za = quantize_activation_da8w4_torchao(x2d, act_symmetric)
+    wc = codes.double().view(n, -1, group) - zero.double()[..., None]
+    ac = (a.double() - za.double()).view(x2d.shape[0], -1, group)
+    t = torch.einsum("mgk,ngk->mng", ac, wc)
+    return (t.abs() * scale.double()).sum(-1) * sa.double()
+
+
+def a16w4_magnitude(x2d, w, group):
+    """sum_k |x_k| |w_k| with w the exactly dequantized weight."""
+    n, k = w.shape
+    codes, scale, zero = quantize_weight_int4_torchao(w, "a16w4", group)
+    wd = ((codes.double().view(n, -1, group) - 8) * scale.double()[..., None] + zero.double()[..., None]).view(n, k)
+    return x2d.double().abs() @ wd.abs().t()
+
+
+@pytest.mark.parametrize("scheme", SCHEMES)
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("with_bias", [False, True])
+def test_every_path_equals_ref_path(scheme, dtype, shape, with_bias):
+    # Exact integer group sums and one fp32 FMA chain per output, in the same order, on every path.
+    M, K, N, group = shape
+    w = make_input((N, K), dtype, 1, 0.1)
+    x = make_input((M, K), dtype, 2)
+    bias = make_input((N,), dtype, 3) if with_bias else None
+    for sym in ([True, False] if scheme == "da8w4" else [True]):
+        p = xk.pack_weight(w, scheme, group, act_symmetric=sym)
+        ref = linear_on("ref", x, p, bias)
+        assert ref.shape == (M, N) and ref.dtype == dtype
+        for name in PATHS:
+            torch.testing.assert_close(linear_on(name, x, p, bias), ref, rtol=0, atol=0,
+                                       msg=lambda m: f"path {name}, act_symmetric={sym}: {m}")
+
+
+@pytest.mark.parametrize("scheme", SCHEMES)
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("group", [32, 64, 128, 256])
+def test_weight_codes_scales_zeros_match_torchao(scheme, dtype, group):
+    w = make_input((40, 512), dtype, 4, 0.05)
+    w[2] = 0  # all-zero channel: scale = eps
+    w[3, :group] = w[3, :group].abs()  # a group with no negative values
+    p = xk.pack_weight(w, scheme, group)
+    codes, scale, zero = quantize_weight_int4_torchao(w, scheme, group)
+    torch.testing.assert_close(p.int_codes(), codes, rtol=0, atol=0)
+    torch.testing.assert_close(p.scales(), scale.float(), rtol=0, atol=0)
+    if scheme == "da8w4":
+        torch.testing.assert_close(p.zero_points(), zero.to(torch.int8), rtol=0, atol=0)
+    else:
+        torch.testing.assert_close(p.zero_points(), zero.float(), rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("symmetric", [True, False])
+def test_da8w4_activation_codes_match_torchao(dtype, symmetric):
+    x = make_input((17, 96), dtype, 5, 2.0)
+    x[0] = 0
+    qmin, qmax = (-127, 127) if symmetric else (0, 255)
+    q, s, z = xk.quantize_per_token(x, symmetric, qmin, qmax)
+    tq, ts, tz = quantize_activation_da8w4_torchao(x, symmetric)
+    torch.testing.assert_close(q, tq, rtol=0, atol=0)
+    torch.testing.assert_close(s, ts, rtol=0, atol=0)
+    torch.testing.assert_close(z, tz.to(torch.int32), rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("act_symmetric", [True, False])
+def test_da8w4_close_to_reference(dtype, act_symmetric, path):
+    group, K, N = 64, 256, 48
+    w = make_input((N, K), dtype, 6, 0.1)
+    x = make_input((2, 5, K), dtype, 7)  # 3-D
+    bias = make_input((N,), dtype, 8)
+    y = xk.linear(x, xk.pack_weight(w, "da8w4", group, act_symmetric), bias)
+    ref = xk.reference_linear(x, w, "da8w4", bias, act_symmetric, group)
+    assert y.shape == (2, 5, N)
+    # ours: G fp32 FMAs over the exact group sums, one product by sa, one bias add (all relative to <= mag):
+    # (G + 2) u32 mag; reference: exact, one fp32 rounding of the sum and one of the bias add. Both round to
+    # dtype: |round(a) - round(b)| <= |a - b| + u(|a| + |b|).
+    mag = da8w4_magnitude(x.reshape(-1, K), w, group, act_symmetric).view(2, 5, N) + bias.double().abs()
+    gamma = (K // group + 4) * FP32_U * mag
+    u = UNIT_ROUNDOFF[dtype]
+    tol = gamma + u * (2 * ref.double().abs() + gamma) + SUBNORMAL_STEP[dtype]
+    assert ((y.double() - ref.double()).abs() <= tol).all()
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_a16w4_close_to_reference(dtype, path):
+    group, K, N = 32, 192, 40
+    w = make_input((N, K), dtype, 9, 0.1)
+    x = make_input((7, K), dtype, 10)
+    y = xk.linear(x, xk.pack_weight(w, "a16w4", group))
+    ref = xk.reference_linear(x, w, "a16w4", group_size=group)
+    # ours: each weight by one fma (u32 |w|), then a K-long fp32 FMA chain (gamma_K < 1.01 K u32, Higham
+    # Thm 3.1) over sum |x||w|; reference exact, then one fp32 rounding.
+    gamma = (1.01 * K + 3) * FP32_U * a16w4_magnitude(x, w, group)
+    u = UNIT_ROUNDOFF[dtype]
+    tol = gamma + u * (2 * ref.double().abs() + gamma) + SUBNORMAL_STEP[dtype]
+    assert ((y.double() - ref.double()).abs() <= tol).all()
+
+
+def torchao_quantized_linear(config, w, bias):
+    from torchao.quantization import quantize_
+    lin = torch.nn.Linear(w.shape[1], w.shape[0], bias=bias is not None).to(w.dtype)
+    with torch.no_grad():
+        lin.weight.copy_(w)
+        if bias is not None:
+            lin.bias.copy_(bias)
+    quantize_(lin, config)
+    return lin
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+def test_a16w4_matches_torchao_weight_int4pack_mm(dtype, path):
+    from torchao.prototype.quantization.int4 import PrototypeInt4WeightOnlyConfig
+    group, K, N, M = 64, 256, 64, 9
+    w = make_input((N, K), dtype, 11, 0.1)
+    x = make_input((M, K), dtype, 12)
+    lin = torchao_quantized_linear(PrototypeInt4WeightOnlyConfig(group_size=group), w, None)
+    y_aten = lin(x)  # aten._weight_int4pack_mm_for_cpu on torchao's packing of the same codes
+    y = xk.linear(x, xk.pack_weight(w, "a16w4", group))
+    # Both compute sum_k x_k ((q_k - 8) s + z) in fp32 from the same codes, scales and zeros (checked in
+    # test_weight_codes_scales_zeros_match_torchao). Each side: dequantization (<= u_d |w| if a kernel rounds
+    # the weight to the activation dtype, <= u32 |w| in fp32) plus a K-term fp32 sum (gamma_K); then one
+    # rounding of each output to dtype.
+    mag = a16w4_magnitude(x, w, group)
+    u = UNIT_ROUNDOFF[dtype]
+    gamma = 2 * ((1.01 * K + 3) * FP32_U + u) * mag
+    tol = gamma + u * (y.double().abs() + y_aten.double().abs()) + SUBNORMAL_STEP[dtype]
+    assert ((y.double() - y_aten.double()).abs() <= tol).all()
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("act_symmetric", [True, False])
+@pytest.mark.parametrize("group", [32, 64, 128])
+def test_torchao_da8w4_config_runs_on_our_kernels(dtype, act_symmetric, group, path):
+    from torchao.prototype.quantization.int4 import Int8DynamicActivationInt4WeightConfig
+    from torchao.quantization.quant_primitives import MappingType
+    assert xk.torchao_compat.registered()
+    N, K = 64, 256
+    w = make_input((N, K), dtype, 13, 0.1)
+    x = make_input((3, 4, K), dtype, 14)
+    bias = make_input((N,), dtype, 15)
+    mapping = MappingType.SYMMETRIC if act_symmetric else MappingType.ASYMMETRIC
+    lin = torchao_quantized_linear(Int8DynamicActivationInt4WeightConfig(group_size=group, act_mapping_type=mapping),
+                                   w, bias)
+    # torchao quantizes the activations itself (same codes as ours, tested above) and calls
+    # torchao::da8w4_linear_cpu, which runs our kernel on the same packed weight: identical results.
+    expected = xk.linear(x, xk.pack_weight(w, "da8w4", group, act_symmetric), bias)
+    with torch.no_grad():
+        torch.testing.assert_close(lin(x), expected, rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+def test_torchao_da8w4_config_compiled(dtype):
+    # torch.compile of torchao's DA8W4 linear calls torchao::da8w4_linear_cpu, i.e. our kernel. Inductor
+    # computes torchao's bf16 activation-scale arithmetic in fp32 unless told to round like eager
+    # (emulate_precision_casts); with that, compiled and eager codes and outputs are identical.
+    import torch._inductor.config as inductor_config
+    from torchao.prototype.quantization.int4 import Int8DynamicActivationInt4WeightConfig
+    torch._dynamo.reset()
+    w = make_input((64, 128), dtype, 16, 0.1)
+    x = make_input((5, 128), dtype, 17)
+    lin = torchao_quantized_linear(Int8DynamicActivationInt4WeightConfig(group_size=32), w, None)
+    with torch.no_grad(), inductor_config.patch(emulate_precision_casts=True):
+        eager = lin(x)
+        compiled = torch.compile(lin, fullgraph=True)(x)
+    torch.testing.assert_close(compiled, eager, rtol=0, atol=0)
+
+
+def test_torchao_packed_format_concatenates_along_dim0():
+    # torchao's DA8W4 concat-linear pass concatenates weight, scales, zero points and compensation along
+    # dim 0 and reads N = size(0) * size(3) * 2: the concatenated call must equal the separate calls.
+    ws = [make_input((n, 128), torch.float32, 20 + n, 0.1) for n in (32, 64)]
+    packs = [torch.ops.torchao.da8w4_linear_prepack_cpu(*_da8w4_torchao_inputs(w)) for w in ws]
+    x = make_input((3, 128), torch.float32, 19)
+    a, sa, za = quantize_activation_da8w4_torchao(x, False)
+    sa, za = sa.reshape(-1), za.reshape(-1).to(torch.int32)
+    separate = [torch.ops.torchao.da8w4_linear_cpu(a, sa, za, *p, None, torch.float32) for p in packs]
+    cat = [torch.cat(t, dim=0) for t in zip(*packs)]
+    fused = torch.ops.torchao.da8w4_linear_cpu(a, sa, za, *cat, None, torch.float32)
+    torch.testing.assert_close(fused, torch.cat(separate, dim=1), rtol=0, atol=0)
+
+
+def _da8w4_torchao_inputs(w, group=32):
+    codes, scale, zero = quantize_weight_int4_torchao(w, "da8w4", group)
+    return codes, scale, zero.to(torch.int8)
+
+
+LLAMA_SHAPES = [(4096, 6144), (4096, 4096), (4096, 28672), (14336, 4096)]
+
+
+@pytest.mark.parametrize("K,N", LLAMA_SHAPES)
+def test_llama_shapes_every_path(K, N):
+    w = make_input((N, K), torch.bfloat16, 30, 0.02)
+    x = make_input((3, K), torch.bfloat16, 31)
+    for scheme in SCHEMES:
+        p = xk.pack_weight(w, scheme, 128)
+        ref = linear_on("ref", x, p)
+        for name in PATHS:
+            if name != "ref":
+                torch.testing.assert_close(linear_on(name, x, p), ref, rtol=0, atol=0,
+                                           msg=lambda m: f"{scheme} {name}: {m}")

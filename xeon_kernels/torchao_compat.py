@@ -1,0 +1,74 @@
+"""CPU kernels for torchao's DA8W4 schemas, backed by ours.
+
+torchao 0.18 defines `torchao::da8w4_linear_prepack_cpu` and `torchao::da8w4_linear_cpu` with Meta kernels
+only in its published wheel, so its Int8DynamicActivationInt4WeightConfig refuses to run. Importing
+xeon_kernels registers CPU kernels for both, with the same argument meanings and result shapes (the
+packed weight is [N/32, K/group, group, 16], scales / zero points / compensation [N/32, K/group, 32], so
+torchao's DA8W4 concat-linear pass, which concatenates them along dim 0, keeps working). A CPU kernel
+torchao already has is never replaced.
+"""
+import importlib.util
+
+import torch
+
+from . import _paths, int4_layout
+from .quant import INT4_GROUP_SIZES
+
+_lib = None  # keeps the registrations alive
+
+
+def _prepack(weight, scales, qzeros):
+    if weight.dim() != 2 or weight.dtype != torch.uint8:
+        raise ValueError(f"weight: expected uint8 codes [N, K], got {weight.dtype} {tuple(weight.shape)}")
+    n, k = weight.shape
+    if scales.dim() != 2 or scales.shape[0] != n or scales.dtype != torch.float32:
+        raise ValueError(f"scales: expected float32 [N, K / group] with N = {n}, got {scales.dtype} "
+                         f"{tuple(scales.shape)}")
+    if qzeros.shape != scales.shape:
+        raise ValueError(f"qzeros: expected shape {tuple(scales.shape)}, got {tuple(qzeros.shape)}")
+    g = scales.shape[1]
+    if g == 0 or k % g != 0 or k // g not in INT4_GROUP_SIZES:
+        raise ValueError(f"scales: K = {k} over {g} groups does not give a group size in {INT4_GROUP_SIZES}")
+    group = k // g
+    if n % int4_layout.N_BLOCK_INT4 != 0:
+        raise ValueError(f"weight: N = {n} must be a multiple of {int4_layout.N_BLOCK_INT4} (torchao's DA8W4 rule)")
+    if int(weight.max()) > 15:
+        raise ValueError("weight: uint4 codes must lie in [0, 15]")
+    if int(qzeros.min()) < 0 or int(qzeros.max()) > 15:
+        raise ValueError("qzeros: zero points must lie in [0, 15]")
+    zero = qzeros.to(torch.int32)
+    comp = int4_layout.da8w4_compensation(weight, zero, group)
+    return (int4_layout.pack_codes(weight, group, "vnni4"), int4_layout.pack_params(scales),
+            int4_layout.pack_params(qzeros.to(torch.int8)), int4_layout.pack_params(comp))
+
+
+def _linear(input, input_scales, input_qzeros, weight, weight_scales, weight_qzeros, compensation, bias,
+            output_dtype):
+    n = weight.size(0) * weight.size(3) * 2
+    return torch.ops.xeon.da8w4_linear_quantized(input, input_scales.reshape(-1), input_qzeros.reshape(-1), weight,
+                                                 weight_scales, weight_qzeros, compensation, bias, n, output_dtype,
+                                                 _paths.path_id())
+
+
+def register() -> bool:
+    """Registers the CPU kernels where torchao is installed and lacks them; returns whether it did."""
+    global _lib
+    if _lib is not None:
+        return True
+    if importlib.util.find_spec("torchao") is None:
+        return False
+    import torchao.ops  # noqa: F401  (defines the schemas)
+    names = ["da8w4_linear_prepack_cpu", "da8w4_linear_cpu"]
+    if not all(hasattr(torch.ops.torchao, name) for name in names):
+        return False
+    if any(torch._C._dispatch_has_kernel_for_dispatch_key(f"torchao::{name}", "CPU") for name in names):
+        return False  # torchao brought its own kernels: never replace them
+    lib = torch.library.Library("torchao", "IMPL")
+    lib.impl("da8w4_linear_prepack_cpu", _prepack, "CPU")
+    lib.impl("da8w4_linear_cpu", _linear, "CPU")
+    _lib = lib
+    return True
+
+
+def registered() -> bool:
+    return _lib is not None
