@@ -123,3 +123,70 @@ def test_m_zero_gives_empty_output(packed):
     assert y.shape == (0, 16) and y.dtype == torch.bfloat16
     y = xk.linear(torch.randn(2, 0, 32), packed)
     assert y.shape == (2, 0, 16)
+
+
+# ---- int4 schemes ----
+
+def test_int4_group_size_must_divide_k_and_be_supported():
+    with pytest.raises(ValueError, match="group_size: K = 100 is not a multiple of group_size = 32"):
+        xk.pack_weight(torch.randn(32, 100), "da8w4", 32)
+    with pytest.raises(ValueError, match="group_size: expected one of"):
+        xk.pack_weight(torch.randn(32, 96), "a16w4", 48)
+
+
+@pytest.fixture(scope="module", params=["da8w4", "a16w4"])
+def packed4(request):
+    return xk.pack_weight(torch.randn(40, 64), request.param, 32)
+
+
+def test_int4_wrong_k_dtype_bias(packed4):
+    with pytest.raises(ValueError, match="x: expected last dimension K = 64"):
+        xk.linear(torch.randn(2, 63), packed4)
+    with pytest.raises(TypeError, match="x: expected dtype"):
+        xk.linear(torch.randn(2, 64).double(), packed4)
+    with pytest.raises(ValueError, match="bias: expected a 1-D tensor of 40"):
+        xk.linear(torch.randn(2, 64), packed4, torch.randn(32))
+    y = xk.linear(torch.randn(0, 64), packed4)
+    assert y.shape == (0, 40)
+
+
+def test_int4_op_checks_scales_and_zeros():
+    p = xk.pack_weight(torch.randn(40, 64), "da8w4", 32)
+    x = torch.randn(2, 64)
+    with pytest.raises(RuntimeError, match="weight_scale: expected 128 elements"):
+        torch.ops.xeon.da8w4_linear(x, p.packed, p.scale[:, :1], p.zero, p.compensation, None, 40, True)
+    with pytest.raises(RuntimeError, match="weight_scale: wrong dtype"):
+        torch.ops.xeon.da8w4_linear(x, p.packed, p.scale.double(), p.zero, p.compensation, None, 40, True)
+    with pytest.raises(RuntimeError, match="weight_zero: wrong dtype"):
+        torch.ops.xeon.da8w4_linear(x, p.packed, p.scale, p.zero.int(), p.compensation, None, 40, True)
+    with pytest.raises(RuntimeError, match="N: expected 33 <= N <= 64"):
+        torch.ops.xeon.da8w4_linear(x, p.packed, p.scale, p.zero, p.compensation, None, 65, True)
+    with pytest.raises(RuntimeError, match="weight: expected a contiguous uint8 CPU tensor"):
+        torch.ops.xeon.da8w4_linear(x, p.packed.view(torch.int8), p.scale, p.zero, p.compensation, None, 40, True)
+    a = xk.pack_weight(torch.randn(40, 64), "a16w4", 32)
+    with pytest.raises(RuntimeError, match="weight_zero: wrong dtype"):
+        torch.ops.xeon.a16w4_linear(x, a.packed, a.scale, a.zero.to(torch.int8), None, 40)
+
+
+def test_torchao_prepack_refuses_out_of_range_and_bad_shapes():
+    if not xk.torchao_compat.registered():
+        pytest.fail("torchao is installed with the test requirements: its DA8W4 CPU kernels must be registered")
+    codes = torch.randint(0, 16, (32, 64), dtype=torch.uint8)
+    scales = torch.rand(32, 2)
+    zeros = torch.randint(0, 16, (32, 2), dtype=torch.int8)
+    prepack = torch.ops.torchao.da8w4_linear_prepack_cpu
+    prepack(codes, scales, zeros)  # valid
+    bad = codes.clone()
+    bad[0, 0] = 16
+    with pytest.raises(ValueError, match="weight: uint4 codes must lie in"):
+        prepack(bad, scales, zeros)
+    with pytest.raises(ValueError, match="qzeros: zero points must lie in"):
+        prepack(codes, scales, zeros - 1)
+    with pytest.raises(ValueError, match="scales: expected float32"):
+        prepack(codes, scales.double(), zeros)
+    with pytest.raises(ValueError, match="qzeros: expected shape"):
+        prepack(codes, scales, zeros[:, :1])
+    with pytest.raises(ValueError, match="does not give a group size"):
+        prepack(codes, torch.rand(32, 3), torch.zeros(32, 3, dtype=torch.int8))
+    with pytest.raises(ValueError, match="must be a multiple of 32"):
+        prepack(codes[:16], scales[:16], zeros[:16])

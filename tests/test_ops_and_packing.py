@@ -19,6 +19,22 @@ def test_opcheck_linear_ops(dtype):
         torch.library.opcheck(torch.ops.xeon.a16w8_linear, (x, pw.packed, pw.scale, b, 70, -1))
 
 
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+def test_opcheck_int4_ops(dtype):
+    w = torch.randn(40, 128)
+    x = torch.randn(2, 3, 128).to(dtype)
+    bias = torch.randn(40).to(dtype)
+    d = xk.pack_weight(w, "da8w4", 64)
+    a = xk.pack_weight(w, "a16w4", 32)
+    for b in (None, bias):
+        torch.library.opcheck(torch.ops.xeon.da8w4_linear, (x, d.packed, d.scale, d.zero, d.compensation, b, 40, True, -1))
+        torch.library.opcheck(torch.ops.xeon.a16w4_linear, (x, a.packed, a.scale, a.zero, b, 40, -1))
+    q, s, z = xk.quantize_per_token(x.reshape(-1, 128), False, 0, 255)
+    torch.library.opcheck(torch.ops.xeon.da8w4_linear_quantized,
+                          (q, s.reshape(-1), z.reshape(-1), d.packed, d.scale, d.zero, d.compensation, None, 40,
+                           dtype, -1))
+
+
 def test_opcheck_quantize_and_pack():
     torch.library.opcheck(torch.ops.xeon.quantize_per_token, (torch.randn(3, 40), True, -128, 127))
     torch.library.opcheck(torch.ops.xeon.quantize_per_token, (torch.randn(3, 40), False, 0, 255))
@@ -41,24 +57,26 @@ def test_torch_compile_calls_the_op():
     torch.testing.assert_close(compiled(x2), f(x2), rtol=0, atol=0)
 
 
-@pytest.mark.parametrize("scheme", ["da8w8", "a16w8"])
+@pytest.mark.parametrize("scheme", ["da8w8", "a16w8", "da8w4", "a16w4"])
 def test_packed_weight_save_load_and_state_dict(scheme):
-    w = torch.randn(21, 75)
-    p = xk.pack_weight(w, scheme, act_symmetric=False)
-    x = torch.randn(4, 75)
+    k = 96
+    w = torch.randn(21, k)
+    group = 32 if scheme in ("da8w4", "a16w4") else None
+    p = xk.pack_weight(w, scheme, group, act_symmetric=False)
+    x = torch.randn(4, k)
     buf = io.BytesIO()
     torch.save(p, buf)
     buf.seek(0)
     q = torch.load(buf)  # weights_only=True by default: PackedWeight is an allowed global
     assert (q.scheme, q.shape, q.group_size, q.act_symmetric, q.format_version) == \
-        (p.scheme, p.shape, None, False, p.format_version)
+        (p.scheme, p.shape, group, p.act_symmetric, p.format_version)
     torch.testing.assert_close(xk.linear(x, q), xk.linear(x, p), rtol=0, atol=0)
 
     buf = io.BytesIO()
     torch.save(p.state_dict(), buf)
     buf.seek(0)
     r = xk.PackedWeight.from_state_dict(torch.load(buf))
-    assert (r.scheme, r.shape, r.act_symmetric) == (p.scheme, p.shape, False)
+    assert (r.scheme, r.shape, r.group_size, r.act_symmetric) == (p.scheme, p.shape, group, p.act_symmetric)
     torch.testing.assert_close(xk.linear(x, r), xk.linear(x, p), rtol=0, atol=0)
 
 
