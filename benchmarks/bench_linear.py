@@ -1,11 +1,11 @@
-"""Kernel microbenchmark: xeon_kernels DA8W8 / A16W8 at the Llama-3.1-8B projection shapes.
+"""Kernel microbenchmark: xeon_kernels DA8W8 / A16W8 / DA8W4 / A16W4 at the Llama-3.1-8B projection shapes.
 
 Per case: median time, GOPS, weight GB/s, fractions of this machine's ceilings measured in the same run
 (the selected path's int8 dot-product peak; streaming read bandwidth) and the ratio against what a user
 has today, measured in the same run. Table on stdout, JSON in benchmarks/results/.
 
     python benchmarks/bench_linear.py                      # all shapes, M in 1 4 16 128 1024
-    python benchmarks/bench_linear.py --m 1 16 --schemes da8w8 --shapes 4096x4096
+    python benchmarks/bench_linear.py --m 1 16 --schemes da8w4 --group 32 --shapes 4096x4096
 """
 import argparse
 import json
@@ -33,42 +33,67 @@ def int_mm_da8w8(x, w_codes_t, w_scale):
     return (torch._int_mm(q, w_codes_t).float() * s * w_scale).to(x.dtype)
 
 
-def torchao_linear(scheme, w):
+def torchao_linear(scheme, w, group):
+    """torchao 0.18's eager linear for the scheme (da8w4: none, it has no CPU kernel of its own)."""
     try:
+        from torchao.prototype.quantization.int4 import PrototypeInt4WeightOnlyConfig
         from torchao.quantization import Int8DynamicActivationInt8WeightConfig, Int8WeightOnlyConfig, quantize_
     except ImportError:
+        return None
+    configs = {"da8w8": Int8DynamicActivationInt8WeightConfig, "a16w8": Int8WeightOnlyConfig,
+               "a16w4": lambda: PrototypeInt4WeightOnlyConfig(group_size=group)}
+    if scheme not in configs:
         return None
     lin = torch.nn.Linear(w.shape[1], w.shape[0], bias=False).to(w.dtype)
     with torch.no_grad():
         lin.weight.copy_(w)
-    quantize_(lin, Int8DynamicActivationInt8WeightConfig() if scheme == "da8w8" else Int8WeightOnlyConfig())
+    quantize_(lin, configs[scheme]())
     return lin
 
 
-def bench_case(scheme, K, N, M, ceilings, baselines_on):
+def aten_int4pack(w, group):
+    """aten._weight_int4pack_mm_for_cpu on torchao's A16W4 packing of w: PyTorch's own int4 kernel."""
+    lin = torchao_linear("a16w4", w, group)
+    if lin is None:
+        return None
+    qw = lin.weight
+    return lambda x: torch.ops.aten._weight_int4pack_mm_for_cpu(x, qw.qdata, group, qw.scale_and_zero)
+
+
+def weight_bytes(p):
+    """Bytes the kernel must read: packed codes plus per-channel / per-group parameters."""
+    return sum(t.numel() * t.element_size() for t in (p.packed, p.scale, p.compensation, p.zero) if t is not None)
+
+
+def bench_case(scheme, K, N, M, group, ceilings, baselines_on):
     g = torch.Generator().manual_seed(0)
     w = (torch.randn(N, K, generator=g) * 0.02).to(torch.bfloat16)
     x = torch.randn(M, K, generator=g).to(torch.bfloat16)
-    p = xk.pack_weight(w, scheme)
+    p = xk.pack_weight(w, scheme, group if scheme in ("da8w4", "a16w4") else None)
     ours = median_time(lambda: xk.linear(x, p))
     ops = 2.0 * M * N * K
-    wbytes = p.packed.numel()  # int8 weight bytes the kernel must read
-    row = {"scheme": scheme, "K": K, "N": N, "M": M, "path": xk.info()["selected_path"],
+    wbytes = weight_bytes(p)
+    row = {"scheme": scheme, "K": K, "N": N, "M": M, "group": p.group_size, "path": xk.info()["selected_path"],
            "ms": ours * 1e3, "gops": ops / ours / 1e9, "weight_gbs": wbytes / ours / 1e9}
-    if scheme == "da8w8" and ceilings["int8_ops_per_s"]:
+    if scheme in ("da8w8", "da8w4") and ceilings["int8_ops_per_s"]:
         row["frac_int8_peak"] = ops / ours / ceilings["int8_ops_per_s"]
     if M <= SMALL_M:
         row["frac_read_bw"] = wbytes / ours / ceilings["read_bytes_per_s"]
     base = {}
     if baselines_on:
         base["bf16_linear"] = median_time(lambda: F.linear(x, w))
-        codes, scale = p.int_codes(), p.scales()
         if scheme == "da8w8":
+            codes, scale = p.int_codes(), p.scales()
             codes_t = codes.t().contiguous().t()  # _int_mm wants the [K, N] operand column-major
             base["int_mm"] = median_time(lambda: int_mm_da8w8(x, codes_t, scale))
-        else:
+        if scheme == "a16w8":
+            codes, scale = p.int_codes(), p.scales()
             base["weight_int8pack_mm"] = median_time(lambda: torch._weight_int8pack_mm(x, codes, scale.bfloat16()))
-        lin = torchao_linear(scheme, w)
+        if scheme in ("da8w4", "a16w4"):
+            f = aten_int4pack(w, group)
+            if f is not None:
+                base["aten_int4pack_mm"] = median_time(lambda: f(x))
+        lin = torchao_linear(scheme, w, group) if scheme != "a16w4" else None  # a16w4: torchao = aten_int4pack
         if lin is not None:
             with torch.no_grad():
                 base["torchao_eager"] = median_time(lambda: lin(x))
@@ -96,7 +121,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--m", type=int, nargs="+", default=[1, 4, 16, 128, 1024])
     ap.add_argument("--shapes", nargs="+", default=[f"{k}x{n}" for k, n in LLAMA_SHAPES], help="KxN")
-    ap.add_argument("--schemes", nargs="+", default=["da8w8", "a16w8"])
+    ap.add_argument("--schemes", nargs="+", default=["da8w8", "a16w8", "da8w4", "a16w4"])
+    ap.add_argument("--group", type=int, default=128, help="group size of the int4 schemes")
     ap.add_argument("--no-baselines", action="store_true")
     ap.add_argument("--out", default=None, help="JSON path (default benchmarks/results/<host>-<time>.json)")
     args = ap.parse_args()
@@ -116,7 +142,7 @@ def main():
         for shape in args.shapes:
             K, N = (int(v) for v in shape.split("x"))
             for M in args.m:
-                r = bench_case(scheme, K, N, M, ceilings, not args.no_baselines)
+                r = bench_case(scheme, K, N, M, args.group, ceilings, not args.no_baselines)
                 print(fmt_row(r), flush=True)
                 rows.append(r)
     out = args.out or os.path.join(os.path.dirname(os.path.abspath(__file__)), "results",
