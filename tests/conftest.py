@@ -43,3 +43,43 @@ def linear_on(path_name, x, packed, bias=None):
 def make_input(shape, dtype, seed=0, scale=1.0):
     g = torch.Generator().manual_seed(seed)
     return (torch.randn(shape, generator=g) * scale).to(dtype)
+
+
+# csrc/kernels/isa_amx.cpp kAmxMinRows: the amx path's tile kernels start at this many rows.
+AMX_MIN_ROWS = 8
+
+
+def bf16_tiles_used(path_name, scheme, dtype, M, K):
+    """Whether the call runs the AMX-BF16 kernels (A16W8 / A16W4 with bf16 activations, K % 32 == 0): their
+    fp32 sums run in tile order, so they are compared with the reference within a bound, not bit for bit."""
+    if scheme not in ("a16w8", "a16w4") or dtype != torch.bfloat16 or K % 32 != 0:
+        return False
+    return path_name == "amx_emulated" or (path_name == "amx" and M >= AMX_MIN_ROWS)
+
+
+def a16_magnitude(x, packed):
+    """sum_k |x_k| |w_k| with w the exactly dequantized weight (a16w8: codes x channel scale)."""
+    K = x.shape[-1]
+    x2d = x.reshape(-1, K).double().abs()
+    codes = packed.int_codes().double()
+    if packed.scheme == "a16w8":
+        return (x2d @ codes.abs().t()) * packed.scales().double()
+    n, g = packed.shape[0], packed.group_size
+    wd = (codes.view(n, -1, g) - 8) * packed.scales().double()[..., None] + packed.zero_points().double()[..., None]
+    return x2d @ wd.view(n, K).abs().t()
+
+
+def assert_a16_close_to_reference(y, x, weight, packed, bias, bf16_weights):
+    """|y - reference| within the fp32 bound of a K-term sum (gamma_K < 1.01 K u32, Higham Thm 3.1) plus
+    the dequantization (one fp32 rounding per weight, or one bf16 rounding when bf16_weights: the AMX-BF16
+    A16W4 kernel rounds dequantized weights to bf16; A16W8 codes are exact in bf16), the scale and bias
+    steps (2 u32), and both results' rounding to the output dtype."""
+    K = x.shape[-1]
+    ref = xk.reference_linear(x, weight, packed.scheme, bias, group_size=packed.group_size)
+    mag = a16_magnitude(x, packed).view(ref.shape)
+    b = bias.double().abs() if bias is not None else 0.0
+    u_w = UNIT_ROUNDOFF[torch.bfloat16] if (bf16_weights and packed.scheme == "a16w4") else FP32_U
+    gamma = ((1.01 * K + 3) * FP32_U + u_w) * mag + 2 * FP32_U * (mag + b)
+    u = UNIT_ROUNDOFF[y.dtype]
+    tol = gamma + u * (2 * ref.double().abs() + gamma) + SUBNORMAL_STEP[y.dtype]
+    assert ((y.double() - ref.double()).abs() <= tol).all()

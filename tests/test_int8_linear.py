@@ -3,20 +3,13 @@ import pytest
 import torch
 
 import xeon_kernels as xk
-from conftest import DTYPES, FP32_U, PATHS, SUBNORMAL_STEP, UNIT_ROUNDOFF, linear_on, make_input
+from conftest import (DTYPES, FP32_U, PATHS, SUBNORMAL_STEP, UNIT_ROUNDOFF, a16_magnitude,
+                      assert_a16_close_to_reference, bf16_tiles_used, linear_on, make_input)
 from xeon_kernels.reference import quantize_activation_torchao, quantize_weight_torchao
 
 SCHEMES = ["da8w8", "a16w8"]
 # (M, K, N): M = 0, 1, 3, 17, 300; K and N off the 64 / 16 block sizes; one 3-D case via LEAD.
 SHAPES = [(0, 64, 16), (1, 1, 1), (3, 65, 17), (17, 100, 50), (300, 130, 33), (4, 64, 64)]
-
-
-def a16w8_fp32_error_bound(x, w_codes, w_scale):
-    """|fp32 FMA chain - exact| <= gamma_K * sum_k |x_k w_k| with gamma_K < 1.01 K u32 (Higham, Thm 3.1),
-    then * scale (one more u32)."""
-    K = x.shape[-1]
-    mag = (x.reshape(-1, K).double().abs() @ w_codes.double().abs().t()) * w_scale.double()
-    return (1.01 * K + 2) * FP32_U * mag
 
 
 @pytest.mark.parametrize("scheme", SCHEMES)
@@ -25,7 +18,8 @@ def a16w8_fp32_error_bound(x, w_codes, w_scale):
 @pytest.mark.parametrize("with_bias", [False, True])
 def test_every_path_equals_ref_path(scheme, dtype, shape, with_bias):
     # All paths use one epilogue expression and sum integers exactly (da8w8) or run one FMA chain per
-    # output in k order (a16w8), so they must agree bit for bit.
+    # output in k order (a16w8), so they must agree bit for bit; the AMX-BF16 kernels (bf16 a16w8 on the
+    # amx paths) sum in tile order and are held to the reference's error bound instead.
     M, K, N = shape
     w = make_input((N, K), torch.float32, 1, 0.1)
     x = make_input((M, K), dtype, 2)
@@ -35,8 +29,12 @@ def test_every_path_equals_ref_path(scheme, dtype, shape, with_bias):
         ref = linear_on("ref", x, p, bias)
         assert ref.shape == (M, N) and ref.dtype == dtype
         for name in PATHS:
-            torch.testing.assert_close(linear_on(name, x, p, bias), ref, rtol=0, atol=0, equal_nan=True,
-                                       msg=lambda m: f"path {name}, act_symmetric={sym}: {m}")
+            y = linear_on(name, x, p, bias)
+            if bf16_tiles_used(name, scheme, dtype, M, K):
+                assert_a16_close_to_reference(y, x, w, p, bias, bf16_weights=True)
+            else:
+                torch.testing.assert_close(y, ref, rtol=0, atol=0, equal_nan=True,
+                                           msg=lambda m: f"path {name}, act_symmetric={sym}: {m}")
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -54,17 +52,12 @@ def test_da8w8_equals_reference_linear(dtype, act_symmetric, path):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_a16w8_close_to_reference_linear(dtype, path):
-    w = make_input((33, 300), dtype, 4, 0.1)
-    x = make_input((17, 300), dtype, 5)
+@pytest.mark.parametrize("K", [300, 320])  # 320: a multiple of 32, the AMX-BF16 kernels' case for bf16
+def test_a16w8_close_to_reference_linear(dtype, K, path):
+    w = make_input((33, K), dtype, 4, 0.1)
+    x = make_input((17, K), dtype, 5)
     p = xk.pack_weight(w, "a16w8")
-    y = xk.linear(x, p)
-    ref = xk.reference_linear(x, w, "a16w8")  # float64 sum, one rounding to fp32, then to dtype
-    gamma = a16w8_fp32_error_bound(x, p.int_codes(), p.scales())
-    u = UNIT_ROUNDOFF[dtype]
-    # both are rounded to dtype once: |round(a) - round(b)| <= |a - b| + u|a| + u|b|
-    tol = gamma + u * (2 * ref.double().abs() + gamma) + SUBNORMAL_STEP[dtype]
-    assert ((y.double() - ref.double()).abs() <= tol).all()
+    assert_a16_close_to_reference(xk.linear(x, p), x, w, p, None, bf16_weights=False)
 
 
 def torchao_linear(config, w, bias):
@@ -121,9 +114,10 @@ def test_a16w8_matches_torchao_config(dtype, path):
     y_ao = lin(x)
     y = xk.linear(x, p, bias)
     # torchao: mm in dtype (fp32 accumulation inside, one rounding), scale rounded to dtype, product rounded,
-    # bias add rounded, final cast: 4 roundings of <= mag + |b|; ours: gamma + one rounding. mag = sum|x w| s.
-    mag = (x.reshape(M, K).double().abs() @ p.int_codes().double().abs().t()) * p.scales().double()
-    gamma = a16w8_fp32_error_bound(x, p.int_codes(), p.scales())
+    # bias add rounded, final cast: 4 roundings of <= mag + |b|; ours: one rounding. mag = sum|x w| s. Each
+    # side also sums K terms in fp32 (gamma_K < 1.01 K u32, Higham Thm 3.1) and multiplies by the scale.
+    mag = a16_magnitude(x, p).view(M, N)
+    gamma = (1.01 * K + 2) * FP32_U * mag
     b = bias.double().abs()
     u = UNIT_ROUNDOFF[dtype]
     tol = 2 * gamma + u * 5 * (mag + b) + SUBNORMAL_STEP[dtype]
@@ -175,8 +169,10 @@ def test_llama_shapes_every_path(K, N):
         p = xk.pack_weight(w, scheme)
         ref = linear_on("ref", x, p)
         for name in PATHS:
-            if name != "ref":
-                torch.testing.assert_close(linear_on(name, x, p), ref, rtol=0, atol=0,
-                                           msg=lambda m: f"{scheme} {name}: {m}")
+            y = linear_on(name, x, p)
+            if bf16_tiles_used(name, scheme, x.dtype, 3, K):
+                assert_a16_close_to_reference(y, x, w, p, None, bf16_weights=True)
+            elif name != "ref":
+                torch.testing.assert_close(y, ref, rtol=0, atol=0, msg=lambda m: f"{scheme} {name}: {m}")
         if scheme == "da8w8":
             torch.testing.assert_close(ref, xk.reference_linear(x, w, scheme), rtol=0, atol=0)

@@ -5,9 +5,9 @@
 // scaled into the fp32 accumulators (da8w4_group_update).
 #pragma once
 #include <cstdint>
-#include <vector>
 #include "kernels/amx_microkernel.h"
 #include "kernels/int4_microkernel.h"
+#include "kernels/thread_cache.h"
 
 // Internal linkage: each ISA translation unit gets its own copy, compiled for
 // its own target (see kernels/kernel_prelude.h).
@@ -16,27 +16,17 @@ namespace {
 
 template <class S>
 const int8_t* unpacked_int4_block(const Da8w4GemmArgs& g, int64_t nb) {
-  struct Cache {
-    uint64_t call = ~uint64_t{0};
-    int64_t nb = -1;
-    std::vector<int8_t> w;
-  };
-  thread_local Cache cache;
-  if (cache.call != g.call_id || cache.nb != nb) {
-    const int64_t half_bytes = g.K * kHalf;
-    cache.w.resize(2 * half_bytes);
+  const int64_t half_bytes = g.K * kHalf;
+  return reinterpret_cast<const int8_t*>(thread_cached_block<0>(g.call_id, nb, 2 * half_bytes, [&](uint8_t* dst) {
     // The packed quads of consecutive groups are contiguous: quad k/4 is at byte (k/4) * 64.
     const uint8_t* src = g.w + nb * g.K * kHalf;
     for (int64_t q = 0; q < g.K / kKQuad; ++q) {
       typename S::vi lo, hi;
       S::unpack_nibbles(S::load_i(src + q * kKQuad * kHalf), lo, hi);
-      S::store_i(reinterpret_cast<int32_t*>(cache.w.data() + q * kKQuad * kHalf), lo);
-      S::store_i(reinterpret_cast<int32_t*>(cache.w.data() + half_bytes + q * kKQuad * kHalf), hi);
+      S::store_i(reinterpret_cast<int32_t*>(dst + q * kKQuad * kHalf), lo);
+      S::store_i(reinterpret_cast<int32_t*>(dst + half_bytes + q * kKQuad * kHalf), hi);
     }
-    cache.call = g.call_id;
-    cache.nb = nb;
-  }
-  return cache.w.data();
+  }));
 }
 
 template <class T, class S>
@@ -50,7 +40,7 @@ void amx_da8w4_block(const Da8w4GemmArgs& g, int64_t m0, int64_t rows, int64_t n
   dispatch_amx_shape(rows, 2, [&]<int MT, int NT>() {
     amx_configure<T, MT, NT>(static_cast<int>(rows), kstep);
     for (int64_t gi = 0; gi < G; ++gi) {
-      amx_int8_run<T, MT, NT>(g.a + m0 * g.K + gi * g.group, g.K, w + gi * g.group * kHalf, g.K * kHalf, g.group,
+      amx_run<T, MT, NT>(g.a + m0 * g.K + gi * g.group, g.K, w + gi * g.group * kHalf, g.K * kHalf, g.group,
                               kstep, acc, kNBlockInt4);
       for (int64_t i = 0; i < rows; ++i) {
         typename S::vi a[2] = {S::load_i(acc + i * kNBlockInt4), S::load_i(acc + i * kNBlockInt4 + kHalf)};

@@ -30,26 +30,41 @@ void amx_configure(int rows, int kstep) {
   T::configure(&cfg);
 }
 
+// The tile dot product: int8 (TDPBUSD, u8 x s8 -> int32, 4 k per 32-bit lane) or bf16
+// (TDPBF16PS, bf16 x bf16 -> fp32, 2 k per 32-bit lane).
+enum class TileDot { kInt8, kBf16 };
+
+template <class T, TileDot Dot, int C, int A, int B>
+inline void dot() {
+  if constexpr (Dot == TileDot::kInt8) T::template dpbusd<C, A, B>();
+  else T::template dpbf16ps<C, A, B>();
+}
+
 // With the configuration of amx_configure<T, MT, NT>(rows, kstep) loaded:
-// c[0:rows][0:NT*16] = a_u8[0:rows][0:K] x W, K a multiple of kstep; W in the int8 Vnni4
-// layout (one quad row of 64 bytes per 4 k), NT blocks w_bstride bytes apart.
-template <class T, int MT, int NT>
-void amx_int8_run(const uint8_t* a, int64_t lda, const int8_t* w, int64_t w_bstride, int64_t K, int kstep,
-                  int32_t* c, int64_t ldc) {
+// c[0:rows][0:NT*16] = a[0:rows][0:k_bytes] x W, k_bytes a multiple of kstep (both in bytes of A);
+// W holds one 64-byte B-tile row per 4 bytes of A's k (16 lanes x 4 bytes), NT blocks w_bstride
+// bytes apart. c is int32 (kInt8) or fp32 (kBf16).
+template <class T, int MT, int NT, TileDot Dot = TileDot::kInt8>
+void amx_run(const void* a_ptr, int64_t lda, const void* w_ptr, int64_t w_bstride, int64_t k_bytes, int kstep,
+             void* c_ptr, int64_t ldc) {
+  const uint8_t* a = static_cast<const uint8_t*>(a_ptr);
+  const uint8_t* w = static_cast<const uint8_t*>(w_ptr);
+  int32_t* c = static_cast<int32_t*>(c_ptr);  // 4-byte lanes either way
+  const int64_t K = k_bytes;
   T::template zero<0>();
   if constexpr (NT == 2) T::template zero<1>();
   if constexpr (MT == 2) { T::template zero<2>(); if constexpr (NT == 2) T::template zero<3>(); }
   constexpr int64_t kBStride = kKQuad * kNBlock;  // 64 bytes: one quad row of a B tile
   for (int64_t k = 0; k < K; k += kstep) {
-    const int8_t* wk = w + (k / kKQuad) * kBStride;
+    const uint8_t* wk = w + (k / kKQuad) * kBStride;
     T::template load<4>(a + k, lda);
     T::template load<6>(wk, kBStride);
-    T::template dpbusd<0, 4, 6>();
-    if constexpr (NT == 2) { T::template load<7>(wk + w_bstride, kBStride); T::template dpbusd<1, 4, 7>(); }
+    dot<T, Dot, 0, 4, 6>();
+    if constexpr (NT == 2) { T::template load<7>(wk + w_bstride, kBStride); dot<T, Dot, 1, 4, 7>(); }
     if constexpr (MT == 2) {
       T::template load<5>(a + kTileRows * lda + k, lda);
-      T::template dpbusd<2, 5, 6>();
-      if constexpr (NT == 2) T::template dpbusd<3, 5, 7>();
+      dot<T, Dot, 2, 5, 6>();
+      if constexpr (NT == 2) dot<T, Dot, 3, 5, 7>();
     }
   }
   const int64_t cs = ldc * static_cast<int64_t>(sizeof(int32_t));

@@ -4,8 +4,10 @@
 // and int32 accumulation with wrap-around. The AMX micro-kernel compiled against
 // it runs its real packing, blocking and tile code on machines without AMX.
 #pragma once
+#include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <stdexcept>
 #include "kernels/amx_tiles.h"
 
@@ -61,6 +63,34 @@ struct Tiles {
       }
     }
   }
+  // TDPBF16PS, as the SDM pseudo-code: C[m][n] += A[m][2k] * B[k][2n], then += A[m][2k+1] * B[k][2n+1],
+  // each product exact in fp32 and each sum rounded to nearest even; bf16 denormal inputs read as zero
+  // and denormal results are flushed to zero (the instruction ignores MXCSR).
+  template <int C, int A, int B> static void dpbf16ps() {
+    State& s = state();
+    const int rows = s.cfg.rows[C], n_cols = s.cfg.colsb[C] / 4, k_pairs = s.cfg.colsb[A] / 4;
+    float* c = reinterpret_cast<float*>(s.data[C]);
+    const uint16_t* a = reinterpret_cast<const uint16_t*>(s.data[A]);
+    const uint16_t* b = reinterpret_cast<const uint16_t*>(s.data[B]);
+    for (int m = 0; m < rows; ++m)
+      for (int n = 0; n < n_cols; ++n) {
+        float acc = c[m * 16 + n];
+        for (int k = 0; k < k_pairs; ++k)
+          for (int i = 0; i < 2; ++i)
+            acc = flush(acc + bf16_daz(a[m * 32 + 2 * k + i]) * bf16_daz(b[k * 32 + 2 * n + i]));
+        c[m * 16 + n] = acc;
+      }
+  }
+
+ private:
+  static float bf16_daz(uint16_t bits) {
+    if ((bits & 0x7F80) == 0) bits &= 0x8000;  // zero exponent: denormal (or zero) reads as signed zero
+    const uint32_t f = static_cast<uint32_t>(bits) << 16;
+    float v;
+    std::memcpy(&v, &f, 4);
+    return v;
+  }
+  static float flush(float v) { return std::fabs(v) < std::numeric_limits<float>::min() ? 0.f * v : v; }
 };
 
 }  // namespace xeon::amx_emulated

@@ -1,5 +1,5 @@
 // AMX tile backend on the real instructions. Include only from a translation
-// unit whose target enables amx-tile and amx-int8. gcc's tile intrinsics paste
+// unit whose target enables amx-tile, amx-int8 and amx-bf16. gcc's tile intrinsics paste
 // the tile number into inline assembly, so each tile number used gets an
 // explicit specialization (a template argument cannot be stringized).
 #pragma once
@@ -14,6 +14,7 @@ struct Tiles {
   template <int T> static void load(const void* p, int64_t stride);
   template <int T> static void store(void* p, int64_t stride);
   template <int C, int A, int B> static void dpbusd();
+  template <int C, int A, int B> static void dpbf16ps();
 };
 
 #define XEON_AMX_TILE_OPS(t)                                                                       \
@@ -35,5 +36,9 @@ template <> inline void Tiles::dpbusd<0, 4, 6>() { _tile_dpbusd(0, 4, 6); }
 template <> inline void Tiles::dpbusd<1, 4, 7>() { _tile_dpbusd(1, 4, 7); }
 template <> inline void Tiles::dpbusd<2, 5, 6>() { _tile_dpbusd(2, 5, 6); }
 template <> inline void Tiles::dpbusd<3, 5, 7>() { _tile_dpbusd(3, 5, 7); }
+template <> inline void Tiles::dpbf16ps<0, 4, 6>() { _tile_dpbf16ps(0, 4, 6); }
+template <> inline void Tiles::dpbf16ps<1, 4, 7>() { _tile_dpbf16ps(1, 4, 7); }
+template <> inline void Tiles::dpbf16ps<2, 5, 6>() { _tile_dpbf16ps(2, 5, 6); }
+template <> inline void Tiles::dpbf16ps<3, 5, 7>() { _tile_dpbf16ps(3, 5, 7); }
 
 }  // namespace xeon::amx_hw

@@ -33,6 +33,9 @@ struct A16W8GemmArgs {
   const int8_t* w;         // Layout::kInt8KMajor
   const float* w_scale;    // [N]
   OutputArgs o;
+  // [M, K] the bf16 input itself when the op chose the AMX-BF16 kernels (then x is null), else null.
+  const BFloat16* x_bf16;
+  uint64_t call_id;        // unique per call: keys per-thread caches of converted weights
 };
 
 // DA8W4, per group g of `group` k: t = acc_g - zw[n,g] * a_sum[m,g] - a_comp[m] * w_comp[n,g]
@@ -60,6 +63,9 @@ struct A16w4GemmArgs {
   const float* w_scale;    // [Npad/32][G][32]
   const float* w_zero;     // [Npad/32][G][32]
   OutputArgs o;
+  // [M, K] the bf16 input itself when the op chose the AMX-BF16 kernels (then x is null), else null.
+  const BFloat16* x_bf16;
+  uint64_t call_id;        // unique per call: keys per-thread caches of dequantized weights
 };
 
 struct KernelTable {
@@ -68,6 +74,9 @@ struct KernelTable {
   void (*a16w8_gemm)(const A16W8GemmArgs&);
   void (*da8w4_gemm)(const Da8w4GemmArgs&);
   void (*a16w4_gemm)(const A16w4GemmArgs&);
+  // A16W8 / A16W4 with bf16 activations run on AMX-BF16 tiles from this many rows
+  // on (and K a multiple of 32); -1: the path has no bf16 tile kernels.
+  int64_t bf16_tile_min_rows;
   // Ceiling probe of the path's int8 instruction (benchmarks): runs `iters` loop
   // iterations on the calling thread and returns the int8 ops done; null where
   // the path has no hardware instruction to measure (ref, emulated).

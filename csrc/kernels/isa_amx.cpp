@@ -1,7 +1,7 @@
-// The amx path: AMX int8 tiles (DA8W8, DA8W4) for M >= kAmxMinRows, the AVX-512
-// VNNI kernels below that (a tile holds 16 rows: at a few rows most of each TDPBUSD
-// is wasted while VNNI streams the weight just as fast); A16W8 and A16W4 on the
-// AVX-512 fp32-FMA kernels (AMX-BF16 for them is not written yet).
+// The amx path: AMX int8 tiles (DA8W8, DA8W4) and AMX-BF16 tiles (A16W8, A16W4 with
+// bf16 activations) for M >= kAmxMinRows; the AVX-512 VNNI / fp32-FMA kernels below
+// that (a tile holds 16 rows: at a few rows most of each tile op is wasted while
+// the vector kernels stream the weight just as fast) and for fp32 / fp16 activations.
 #include "kernels/kernel_prelude.h"
 
 #pragma GCC push_options
@@ -21,6 +21,7 @@ using Amx = AmxPolicy<amx_hw::Tiles>;
 constexpr int64_t kAmxMinRows = 8;
 
 using AmxInt4 = AmxInt4Policy<amx_hw::Tiles, simd_avx512::Simd>;
+using AmxBf16 = AmxBf16Policy<amx_hw::Tiles, simd_avx512::Simd>;
 using Int4 = VnniInt4Policy<simd_avx512::Simd>;
 
 void amx_int8_gemm(const Int8GemmArgs& g) {
@@ -31,8 +32,18 @@ void amx_da8w4_gemm(const Da8w4GemmArgs& g) {
   if (g.M >= kAmxMinRows) da8w4_gemm<AmxInt4>(g);
   else da8w4_gemm<Int4>(g);
 }
+// The op hands bf16 rows (x_bf16) for M >= kAmxMinRows and K a multiple of 32; fp32 / fp16
+// activations keep the fp32-FMA kernel (rounding them to bf16 would lose precision).
+void amx_a16w8_gemm(const A16W8GemmArgs& g) {
+  if (g.x_bf16) a16w8_gemm<AmxBf16>(g);
+  else a16w8_gemm<Vnni>(g);
+}
+void amx_a16w4_gemm(const A16w4GemmArgs& g) {
+  if (g.x_bf16) a16w4_gemm<AmxBf16>(g);
+  else a16w4_gemm<Int4>(g);
+}
 }  // namespace
-const KernelTable kAmxKernels = {"amx",           &amx_int8_gemm,    &a16w8_gemm<Vnni>,
-                                 &amx_da8w4_gemm, &a16w4_gemm<Int4>, &amx_peak_loop<amx_hw::Tiles>};
+const KernelTable kAmxKernels = {"amx",           &amx_int8_gemm,  &amx_a16w8_gemm,
+                                 &amx_da8w4_gemm, &amx_a16w4_gemm, kAmxMinRows, &amx_peak_loop<amx_hw::Tiles>};
 }  // namespace xeon
 #pragma GCC pop_options

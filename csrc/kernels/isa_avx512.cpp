@@ -13,6 +13,6 @@ using Vnni = VnniPolicy<simd_avx512::Simd>;
 using Int4 = VnniInt4Policy<simd_avx512::Simd>;
 }  // namespace
 const KernelTable kAvx512Kernels = {"avx512",          &int8_gemm<Vnni>,  &a16w8_gemm<Vnni>,
-                                   &da8w4_gemm<Int4>, &a16w4_gemm<Int4>, &vnni_peak_loop<simd_avx512::Simd>};
+                                   &da8w4_gemm<Int4>, &a16w4_gemm<Int4>, -1, &vnni_peak_loop<simd_avx512::Simd>};
 }  // namespace xeon
 #pragma GCC pop_options

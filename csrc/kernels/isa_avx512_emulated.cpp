@@ -16,6 +16,6 @@ using Vnni = VnniPolicy<simd_emulated::Simd>;
 using Int4 = VnniInt4Policy<simd_emulated::Simd>;
 }  // namespace
 const KernelTable kAvx512EmulatedKernels = {"avx512_emulated", &int8_gemm<Vnni>,  &a16w8_gemm<Vnni>,
-                                           &da8w4_gemm<Int4>, &a16w4_gemm<Int4>, nullptr};
+                                           &da8w4_gemm<Int4>, &a16w4_gemm<Int4>, -1, nullptr};
 }  // namespace xeon
 #pragma GCC pop_options

@@ -89,5 +89,5 @@ void ref_a16w4_gemm(const A16w4GemmArgs& g) {
 }
 
 }  // namespace
-const KernelTable kRefKernels = {"ref", &ref_int8_gemm, &ref_a16w8_gemm, &ref_da8w4_gemm, &ref_a16w4_gemm, nullptr};
+const KernelTable kRefKernels = {"ref", &ref_int8_gemm, &ref_a16w8_gemm, &ref_da8w4_gemm, &ref_a16w4_gemm, -1, nullptr};
 }  // namespace xeon

@@ -1,5 +1,6 @@
 // Policies that bind a micro-kernel family to the GEMM driver (gemm_driver.h).
 #pragma once
+#include "kernels/amx_bf16_microkernel.h"
 #include "kernels/amx_int4_microkernel.h"
 #include "kernels/amx_microkernel.h"
 #include "kernels/int4_microkernel.h"
@@ -41,7 +42,7 @@ struct AmxPolicy {
     const int64_t bstride = g.Kpad * kNBlock;
     dispatch_amx_shape(rows, nbs, [&]<int MT, int NT>() {
       amx_configure<T, MT, NT>(int(rows), kTileColsBytes);
-      amx_int8_run<T, MT, NT>(g.a + m0 * g.Kpad, g.Kpad, g.w + nb0 * bstride, bstride, g.Kpad, kTileColsBytes, c,
+      amx_run<T, MT, NT>(g.a + m0 * g.Kpad, g.Kpad, g.w + nb0 * bstride, bstride, g.Kpad, kTileColsBytes, c,
                               ldc);
     });
   }

@@ -45,6 +45,17 @@ struct Simd {
   static vf cvt_f(vi a) { return _mm512_cvtepi32_ps(a); }
   static vf load_f(const float* p) { return _mm512_loadu_ps(p); }
   static vf sub_f(vf a, vf b) { return _mm512_sub_ps(a, b); }
+  // Writes 16 bf16 pairs (even_k[l], odd_k[l]) to p, rounding to nearest even: the VNNI-2 row of an
+  // AMX-BF16 B tile. Finite inputs only (packed weights are checked finite).
+  static void store_bf16_pairs(uint16_t* p, vf even_k, vf odd_k) {
+    _mm512_storeu_si512(p, _mm512_or_si512(bf16_bits(even_k), _mm512_slli_epi32(bf16_bits(odd_k), 16)));
+  }
+  // Per 32-bit lane: the bf16 bits of v (round to nearest even) in the low half.
+  static vi bf16_bits(vf v) {
+    const __m512i x = _mm512_castps_si512(v);
+    const __m512i lsb = _mm512_and_si512(_mm512_srli_epi32(x, 16), _mm512_set1_epi32(1));
+    return _mm512_srli_epi32(_mm512_add_epi32(_mm512_add_epi32(x, _mm512_set1_epi32(0x7FFF)), lsb), 16);
+  }
 };
 
 }  // namespace xeon::simd_avx512

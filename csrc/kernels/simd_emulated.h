@@ -61,6 +61,19 @@ struct Simd {
   static vf cvt_f(const vi& a) { vf r; for (int l = 0; l < 16; ++l) r.v[l] = float(a.v[l]); return r; }
   static vf load_f(const float* p) { vf r; std::memcpy(r.v, p, 64); return r; }
   static vf sub_f(const vf& a, const vf& b) { vf r; for (int l = 0; l < 16; ++l) r.v[l] = a.v[l] - b.v[l]; return r; }
+  static void store_bf16_pairs(uint16_t* p, const vf& even_k, const vf& odd_k) {
+    for (int l = 0; l < 16; ++l) {
+      p[2 * l] = bf16_bits(even_k.v[l]);
+      p[2 * l + 1] = bf16_bits(odd_k.v[l]);
+    }
+  }
+
+ private:
+  static uint16_t bf16_bits(float v) {  // round to nearest even (finite inputs)
+    uint32_t x;
+    std::memcpy(&x, &v, 4);
+    return static_cast<uint16_t>((x + 0x7FFF + ((x >> 16) & 1)) >> 16);
+  }
 };
 
 }  // namespace xeon::simd_emulated

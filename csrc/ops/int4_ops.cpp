@@ -1,7 +1,6 @@
 // The int4-grouped ops: xeon::da8w4_linear (activation quantization fused in),
 // xeon::da8w4_linear_quantized (pre-quantized activations: backs torchao's
 // da8w4_linear_cpu schema) and xeon::a16w4_linear.
-#include <atomic>
 #include <memory>
 #include <vector>
 
@@ -44,11 +43,6 @@ Int4Geometry check_int4_weight(const Tensor& weight, int64_t N) {
 }
 
 int64_t n_params(const Tensor& weight) { return weight.size(0) * weight.size(1) * kNBlockInt4; }
-
-uint64_t next_call_id() {
-  static std::atomic<uint64_t> counter{0};
-  return ++counter;
-}
 
 // Per row: u8 codes (already in `a`), their per-group sums.
 void group_sums(const uint8_t* a, int64_t M, int64_t K, int64_t group, int32_t* a_sum) {
@@ -160,10 +154,10 @@ Tensor a16w4_linear(const Tensor& x_in, const Tensor& weight, const Tensor& weig
   Tensor out = torch::stable::new_empty(x, out_shape(x, N));
   if (M == 0) return out;
   std::unique_ptr<float[]> x_f32;
-  const float* xf = activation_as_float(x, M, geo.K, x_f32);
-  A16w4GemmArgs g{M, N, geo.K, geo.group, xf, static_cast<const uint8_t*>(weight.data_ptr()),
+  const A16Activations xa = a16_activations(x, M, geo.K, kt, x_f32);
+  A16w4GemmArgs g{M, N, geo.K, geo.group, xa.f32, static_cast<const uint8_t*>(weight.data_ptr()),
                   static_cast<const float*>(weight_scale.data_ptr()), static_cast<const float*>(weight_zero.data_ptr()),
-                  OutputArgs{out.data_ptr(), x.scalar_type(), b}};
+                  OutputArgs{out.data_ptr(), x.scalar_type(), b}, xa.bf16, next_call_id()};
   kt.a16w4_gemm(g);
   return out;
 }

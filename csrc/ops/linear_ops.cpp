@@ -87,9 +87,10 @@ Tensor a16w8_linear(const Tensor& x_in, const Tensor& weight, const Tensor& weig
 
   const ScalarType dt = x.scalar_type();
   std::unique_ptr<float[]> x_f32;
-  const float* xf = activation_as_float(x, M, K, x_f32);
-  A16W8GemmArgs g{M, N, K, xf, static_cast<const int8_t*>(weight.data_ptr()),
-                  static_cast<const float*>(weight_scale.data_ptr()), OutputArgs{out.data_ptr(), dt, b}};
+  const A16Activations xa = a16_activations(x, M, K, kt, x_f32);
+  A16W8GemmArgs g{M, N, K, xa.f32, static_cast<const int8_t*>(weight.data_ptr()),
+                  static_cast<const float*>(weight_scale.data_ptr()), OutputArgs{out.data_ptr(), dt, b}, xa.bf16,
+                  next_call_id()};
   kt.a16w8_gemm(g);
   return out;
 }

@@ -1,6 +1,7 @@
 #include "ops/op_utils.h"
 
 #include <algorithm>
+#include <atomic>
 #include <type_traits>
 
 #include <torch/csrc/stable/ops.h>
@@ -9,6 +10,11 @@
 namespace xeon {
 
 using torch::stable::Tensor;
+
+uint64_t next_call_id() {
+  static std::atomic<uint64_t> counter{0};
+  return ++counter;
+}
 
 bool is_float_type(ScalarType t) {
   return t == ScalarType::Float || t == ScalarType::BFloat16 || t == ScalarType::Half;
@@ -68,6 +74,15 @@ const float* activation_as_float(const Tensor& x, int64_t M, int64_t K, std::uni
     });
   });
   return out;
+}
+
+A16Activations a16_activations(const Tensor& x, int64_t M, int64_t K, const KernelTable& kt,
+                               std::unique_ptr<float[]>& buf) {
+  constexpr int64_t kBf16TileK = 32;  // one TDPBF16PS step of k (amx_bf16_microkernel.h)
+  if (x.scalar_type() == ScalarType::BFloat16 && K % kBf16TileK == 0 && kt.bf16_tile_min_rows >= 0 &&
+      M >= kt.bf16_tile_min_rows)
+    return {nullptr, static_cast<const BFloat16*>(x.data_ptr())};
+  return {activation_as_float(x, M, K, buf), nullptr};
 }
 
 }  // namespace xeon

@@ -7,6 +7,7 @@
 #include <torch/csrc/stable/tensor.h>
 
 #include "common/float_types.h"
+#include "kernels/gemm_args.h"
 
 namespace xeon {
 
@@ -14,6 +15,17 @@ namespace xeon {
 constexpr int64_t kRowGrainElems = 16384;
 
 bool is_float_type(ScalarType t);
+// A process-wide unique id per kernel call (keys the kernels' per-thread weight caches).
+uint64_t next_call_id();
+// The activations for an A16 kernel: the bf16 rows themselves where the path runs AMX-BF16 tiles
+// for this call (bf16 x, K a multiple of 32, M >= the path's bf16_tile_min_rows), else x as fp32
+// (converted into buf unless already fp32). Exactly one of the two is non-null.
+struct A16Activations {
+  const float* f32;
+  const BFloat16* bf16;
+};
+A16Activations a16_activations(const torch::stable::Tensor& x, int64_t M, int64_t K, const KernelTable& kt,
+                               std::unique_ptr<float[]>& buf);
 // x: CPU, float32 / bfloat16 / float16, at least 1-D, last dimension K.
 void check_activation(const torch::stable::Tensor& x, int64_t K);
 // A packed-weight tensor: CPU, dtype, element count, contiguous.
