@@ -52,7 +52,9 @@ const uint16_t* dequantized_a16w4_block(const A16w4GemmArgs& g, int64_t nb) {
 template <class S>
 const uint16_t* converted_a16w8_panel(const A16W8GemmArgs& g, int64_t nb0, int64_t nbs) {
   const int64_t block_bytes = g.K * kNBlock * 2;
-  return reinterpret_cast<const uint16_t*>(thread_cached_block<2>(g.call_id, nb0, nbs * block_bytes, [&](uint8_t* dst) {
+  // keyed by micro-block (nb0 advances by kAmxMaxBlocks), so a panel's micro-blocks take distinct slots
+  const int64_t key = nb0 / kAmxMaxBlocks;
+  return reinterpret_cast<const uint16_t*>(thread_cached_block<2>(g.call_id, key, nbs * block_bytes, [&](uint8_t* dst) {
     for (int64_t j = 0; j < nbs; ++j) {
       const int8_t* src = g.w + (nb0 + j) * g.K * kNBlock;
       uint16_t* out = reinterpret_cast<uint16_t*>(dst + j * block_bytes);
@@ -76,6 +78,7 @@ void amx_bf16_gemm_block(const BFloat16* x, int64_t K, int64_t rows, const uint1
 template <class T, class S>
 struct AmxBf16Policy {
   static constexpr int64_t kRows = kAmxMaxRows, kCols = kAmxMaxBlocks * kNBlock;
+  static constexpr bool kWidePanels = true;
   static_assert(kCols == kNBlockInt4, "one int4 N-block per call");
   static void a16w4_block(const A16w4GemmArgs& g, int64_t m0, int64_t rows, int64_t nb, float* c, int64_t ldc) {
     amx_bf16_gemm_block<T>(g.x_bf16 + m0 * g.K, g.K, rows, dequantized_a16w4_block<S>(g, nb), g.K * kHalf * 2, 2, c,

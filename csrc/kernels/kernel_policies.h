@@ -18,6 +18,7 @@ constexpr int kVnniBlocks = 4;
 template <class S>
 struct VnniPolicy {
   static constexpr int64_t kRows = kVnniRows, kCols = kVnniBlocks * kNBlock;
+  static constexpr bool kWidePanels = false;
   static void int8_block(const Int8GemmArgs& g, int64_t m0, int64_t rows, int64_t nb0, int64_t nbs, int32_t* c,
                          int64_t ldc) {
     const int64_t bstride = g.Kpad * kNBlock;
@@ -37,6 +38,7 @@ struct VnniPolicy {
 template <class T>
 struct AmxPolicy {
   static constexpr int64_t kRows = kAmxMaxRows, kCols = kAmxMaxBlocks * kNBlock;
+  static constexpr bool kWidePanels = true;
   static void int8_block(const Int8GemmArgs& g, int64_t m0, int64_t rows, int64_t nb0, int64_t nbs, int32_t* c,
                          int64_t ldc) {
     const int64_t bstride = g.Kpad * kNBlock;
@@ -52,6 +54,7 @@ struct AmxPolicy {
 template <class S>
 struct VnniInt4Policy {
   static constexpr int64_t kRows = kVnniRows, kCols = kNBlockInt4;
+  static constexpr bool kWidePanels = false;
   static void da8w4_block(const Da8w4GemmArgs& g, int64_t m0, int64_t rows, int64_t nb, float* c, int64_t ldc) {
     dispatch_rows4(rows, [&]<int R>() { da8w4_vnni_tile<S, R>(g, m0, nb, c, ldc); });
   }
@@ -64,6 +67,7 @@ struct VnniInt4Policy {
 template <class T, class S>
 struct AmxInt4Policy {
   static constexpr int64_t kRows = kAmxMaxRows, kCols = kNBlockInt4;
+  static constexpr bool kWidePanels = true;
   static void da8w4_block(const Da8w4GemmArgs& g, int64_t m0, int64_t rows, int64_t nb, float* c, int64_t ldc) {
     amx_da8w4_block<T, S>(g, m0, rows, nb, c, ldc);
   }
