@@ -5,7 +5,7 @@ import warnings
 import torch
 
 # Ids shared with csrc/ops/paths.h.
-PATHS = {"ref": 0, "avx512_emulated": 1, "avx512": 2, "amx_emulated": 3, "amx": 4}
+PATHS = {"ref": 0, "avx512_emulated": 1, "avx512": 2, "amx_emulated": 3, "amx": 4, "avx2": 5}
 _PATH_NAMES = {v: k for k, v in PATHS.items()}
 # Bit order of csrc/common/cpu_features.h kFeatureNames.
 _FEATURES = ["avx512f", "avx512bw", "avx512vl", "avx512dq", "avx512_vnni", "avx512_bf16",
@@ -26,7 +26,7 @@ def supported_paths() -> list:
     f = features()
     out = ["ref"]
     if f["os_avx"] and f["avx2"] and f["fma"]:
-        out += ["avx512_emulated", "amx_emulated"]
+        out += ["avx2", "avx512_emulated", "amx_emulated"]
     avx512 = f["os_avx512"] and all(f[k] for k in ("avx512f", "avx512bw", "avx512vl", "avx512dq", "avx512_vnni"))
     if avx512:
         out.append("avx512")
@@ -45,7 +45,8 @@ def _warn_if_amx_refused() -> None:
 
 
 def set_path(name) -> None:
-    """Forces a kernel path by name ('amx', 'amx_emulated', 'avx512', 'avx512_emulated', 'ref'), or None for auto."""
+    """Forces a kernel path by name ('amx', 'avx512', 'avx2', 'amx_emulated', 'avx512_emulated', 'ref'), or None
+    for auto (the best this CPU runs: amx > avx512 > avx2 > ref)."""
     global _forced
     if name is None or name == "":
         _forced = None

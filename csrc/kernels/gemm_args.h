@@ -87,6 +87,7 @@ struct KernelTable {
 extern const KernelTable kRefKernels;
 extern const KernelTable kAvx512Kernels;
 extern const KernelTable kAvx512EmulatedKernels;
+extern const KernelTable kAvx2Kernels;
 extern const KernelTable kAmxKernels;
 extern const KernelTable kAmxEmulatedKernels;
 

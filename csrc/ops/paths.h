@@ -5,12 +5,13 @@
 
 namespace xeon {
 
-enum class Path : int64_t { kRef = 0, kAvx512Emulated = 1, kAvx512 = 2, kAmxEmulated = 3, kAmx = 4 };
+enum class Path : int64_t { kRef = 0, kAvx512Emulated = 1, kAvx512 = 2, kAmxEmulated = 3, kAmx = 4, kAvx2 = 5 };
+constexpr int64_t kMaxPathId = 5;
 constexpr int64_t kAutoPath = -1;
 
-// Whether this CPU can run the path (ref runs everywhere, the emulated paths need AVX2 + FMA).
+// Whether this CPU can run the path (ref runs everywhere; avx2 and the emulated paths need AVX2 + FMA).
 bool path_supported(Path p);
-// Best path this CPU runs: amx > avx512 > avx512_emulated (the blocked kernel on AVX2) > ref.
+// Best path this CPU runs: amx > avx512 > avx2 > ref (the emulated paths are for tests only).
 Path best_path();
 // Validates a requested path id (kAutoPath or a Path) and returns its kernels;
 // raises a clear error when this CPU cannot run it.
