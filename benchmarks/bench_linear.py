@@ -8,6 +8,7 @@ has today, measured in the same run. Table on stdout, JSON in benchmarks/results
     python benchmarks/bench_linear.py --m 1 16 --schemes da8w4 --group 32 --shapes 4096x4096
 """
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -19,10 +20,12 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import xeon_kernels as xk  # noqa: E402
-from common import int8_peak, machine_description, median_time, read_bandwidth  # noqa: E402
+from common import (int8_peak, l3_bytes, machine_description, median_time, read_bandwidth,  # noqa: E402
+                    rotating)
 
 LLAMA_SHAPES = [(4096, 6144), (4096, 4096), (4096, 28672), (14336, 4096)]  # (K, N)
-SMALL_M = 16  # up to here the weight read dominates: report the bandwidth fraction
+SMALL_M = 16  # up to here the weight read dominates: report the bandwidth fraction, time with cold weights
+MAX_COPIES = 64  # bounds the memory the weight copies of one case take
 
 
 def int_mm_da8w8(x, w_codes_t, w_scale):
@@ -65,38 +68,57 @@ def weight_bytes(p):
     return sum(t.numel() * t.element_size() for t in (p.packed, p.scale, p.compensation, p.zero) if t is not None)
 
 
+def clone_packed(p):
+    return dataclasses.replace(p, **{f: getattr(p, f).clone() for f in ("packed", "scale", "compensation", "zero")
+                                     if getattr(p, f) is not None})
+
+
+def weight_copies(M, wbytes):
+    """Decode-sized M reads each weight once per call: time it cold, rotating through weight copies that
+    together exceed twice the last-level cache (as in a model, whose weights are far larger than L3)."""
+    if M > SMALL_M:
+        return 1
+    return max(1, min(MAX_COPIES, -(-2 * l3_bytes() // wbytes)))
+
+
 def bench_case(scheme, K, N, M, group, ceilings, baselines_on):
     g = torch.Generator().manual_seed(0)
     w = (torch.randn(N, K, generator=g) * 0.02).to(torch.bfloat16)
     x = torch.randn(M, K, generator=g).to(torch.bfloat16)
     p = xk.pack_weight(w, scheme, group if scheme in ("da8w4", "a16w4") else None)
-    ours = median_time(lambda: xk.linear(x, p))
-    ops = 2.0 * M * N * K
     wbytes = weight_bytes(p)
+    n = weight_copies(M, wbytes)
+
+    def timed(make_call):
+        return median_time(rotating(make_call, n))
+
+    ours = timed(lambda i: (lambda q=clone_packed(p): xk.linear(x, q)))
+    ops = 2.0 * M * N * K
     row = {"scheme": scheme, "K": K, "N": N, "M": M, "group": p.group_size, "path": xk.info()["selected_path"],
-           "ms": ours * 1e3, "gops": ops / ours / 1e9, "weight_gbs": wbytes / ours / 1e9}
+           "weight_copies": n, "ms": ours * 1e3, "gops": ops / ours / 1e9, "weight_gbs": wbytes / ours / 1e9}
     if scheme in ("da8w8", "da8w4") and ceilings["int8_ops_per_s"]:
         row["frac_int8_peak"] = ops / ours / ceilings["int8_ops_per_s"]
     if M <= SMALL_M:
         row["frac_read_bw"] = wbytes / ours / ceilings["read_bytes_per_s"]
     base = {}
     if baselines_on:
-        base["bf16_linear"] = median_time(lambda: F.linear(x, w))
+        base["bf16_linear"] = timed(lambda i: (lambda wc=w.clone(): F.linear(x, wc)))
         if scheme == "da8w8":
             codes, scale = p.int_codes(), p.scales()
-            codes_t = codes.t()  # the [K, N] operand as a column-major view, as torchao passes it
-            base["int_mm"] = median_time(lambda: int_mm_da8w8(x, codes_t, scale))
+            # the [K, N] operand as a column-major view, as torchao passes it
+            base["int_mm"] = timed(lambda i: (lambda ct=codes.clone().t(): int_mm_da8w8(x, ct, scale)))
         if scheme == "a16w8":
-            codes, scale = p.int_codes(), p.scales()
-            base["weight_int8pack_mm"] = median_time(lambda: torch._weight_int8pack_mm(x, codes, scale.bfloat16()))
-        if scheme in ("da8w4", "a16w4"):
-            f = aten_int4pack(w, group)
-            if f is not None:
-                base["aten_int4pack_mm"] = median_time(lambda: f(x))
-        lin = torchao_linear(scheme, w, group) if scheme != "a16w4" else None  # a16w4: torchao = aten_int4pack
-        if lin is not None:
+            codes, scale = p.int_codes(), p.scales().bfloat16()
+            base["weight_int8pack_mm"] = timed(
+                lambda i: (lambda c=codes.clone(): torch._weight_int8pack_mm(x, c, scale)))
+        if scheme in ("da8w4", "a16w4") and aten_int4pack(w, group) is not None:
+            base["aten_int4pack_mm"] = timed(lambda i: (lambda f=aten_int4pack(w, group): f(x)))
+        if torchao_linear(scheme, w, group) is not None and scheme != "a16w4":  # a16w4: torchao = aten_int4pack
+            def make_torchao(i):
+                lin = torchao_linear(scheme, w, group)
+                return lambda: lin(x)
             with torch.no_grad():
-                base["torchao_eager"] = median_time(lambda: lin(x))
+                base["torchao_eager"] = timed(make_torchao)
     row["baseline_ms"] = {k: v * 1e3 for k, v in base.items()}
     row["speedup"] = {k: v / ours for k, v in base.items()}
     return row
@@ -135,6 +157,8 @@ def main():
     peak = ceilings["int8_ops_per_s"]
     print(f"# ceilings: read {ceilings['read_bytes_per_s'] / 1e9:.1f} GB/s, int8 peak "
           + (f"{peak / 1e12:.2f} TOPS" if peak else f"n/a (path {path} has no hardware int8 instruction)"))
+    print(f"# M <= {SMALL_M}: cold weights (each call reads a different copy; copies total >= 2 x L3 = "
+          f"{2 * l3_bytes() >> 20} MiB)")
     overhead = call_overhead()
     print(f"# eager call overhead (tiny da8w8 call, median): {overhead * 1e6:.1f} us")
     rows = []

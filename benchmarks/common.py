@@ -23,6 +23,29 @@ def median_time(fn, min_reps=3, max_reps=50, budget_s=0.5):
     return statistics.median(times)
 
 
+def l3_bytes(default=64 << 20):
+    """The last-level cache size of cpu0 (sysfs), or `default` where unknown."""
+    try:
+        with open("/sys/devices/system/cpu/cpu0/cache/index3/size") as f:
+            text = f.read().strip()
+        units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
+        return int(text[:-1]) * units[text[-1]] if text[-1] in units else int(text)
+    except (OSError, ValueError):
+        return default
+
+
+def rotating(make_call, copies):
+    """A callable that cycles through `copies` independent calls (each with its own weight copy), so that
+    with copies totalling more than the last-level cache every call reads its weights from memory."""
+    calls = [make_call(i) for i in range(copies)]
+    state = {"i": 0}
+
+    def run():
+        state["i"] = (state["i"] + 1) % len(calls)
+        return calls[state["i"]]()
+    return run
+
+
 def read_bandwidth(gib=1, passes=5):
     """Median streaming read bandwidth (bytes/s) over `passes` reads of a `gib` GiB buffer, all threads."""
     buf = torch.ones(gib * 2**27, dtype=torch.int64)  # 1 GiB = 2^27 int64, touched once to fault it in
