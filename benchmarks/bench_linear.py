@@ -146,7 +146,7 @@ def main():
     ap.add_argument("--schemes", nargs="+", default=["da8w8", "a16w8", "da8w4", "a16w4"])
     ap.add_argument("--group", type=int, default=128, help="group size of the int4 schemes")
     ap.add_argument("--no-baselines", action="store_true")
-    ap.add_argument("--out", default=None, help="JSON path (default benchmarks/results/<host>-<time>.json)")
+    ap.add_argument("--out", default=None, help="JSON path (default benchmarks/results/local/<host>-<time>.json)")
     args = ap.parse_args()
 
     machine = machine_description()
@@ -169,7 +169,9 @@ def main():
                 r = bench_case(scheme, K, N, M, args.group, ceilings, not args.no_baselines)
                 print(fmt_row(r), flush=True)
                 rows.append(r)
-    out = args.out or os.path.join(os.path.dirname(os.path.abspath(__file__)), "results",
+    # ad-hoc runs land in results/local/ (git-ignored); results worth keeping are written with --out
+    # into results/ and summarised in RESULTS.md
+    out = args.out or os.path.join(os.path.dirname(os.path.abspath(__file__)), "results", "local",
                                    f"{machine['host']}-{time.strftime('%Y%m%d-%H%M%S')}.json")
     os.makedirs(os.path.dirname(out), exist_ok=True)
     with open(out, "w") as f:

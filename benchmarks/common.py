@@ -46,18 +46,20 @@ def rotating(make_call, copies):
     return run
 
 
-def read_bandwidth(gib=1, passes=5):
-    """Median streaming read bandwidth (bytes/s) over `passes` reads of a `gib` GiB buffer, all threads."""
+def read_bandwidth(gib=1, passes=7):
+    """Streaming read bandwidth (bytes/s) of a `gib` GiB buffer on all threads: the best of `passes` reads
+    (a ceiling is what the machine can reach; on these shared machines a median pass often sits well below)."""
     buf = torch.ones(gib * 2**27, dtype=torch.int64)  # 1 GiB = 2^27 int64, touched once to fault it in
     rates = []
     for _ in range(passes):
         nbytes, secs = torch.ops.xeon.probe_read_bandwidth(buf, 1).tolist()
         rates.append(nbytes / secs)
-    return statistics.median(rates)
+    return max(rates)
 
 
 def int8_peak(path_name, iters=2_000_000, passes=5):
-    """Median int8 ops/s of the path's dot-product instruction on all threads; None without hardware int8."""
+    """Best int8 ops/s of the path's dot-product instruction on all threads over `passes` runs; None without
+    a hardware int8 instruction (ref, avx2, emulated paths)."""
     if path_name not in ("avx512", "amx"):
         return None
     pid = xk._paths.PATHS[path_name]
@@ -67,7 +69,7 @@ def int8_peak(path_name, iters=2_000_000, passes=5):
     for _ in range(passes):
         ops, secs = torch.ops.xeon.probe_int8_peak(torch.empty(0), pid, iters).tolist()
         rates.append(ops / secs)
-    return statistics.median(rates)
+    return max(rates)
 
 
 def machine_description():

@@ -5,7 +5,9 @@ import sys
 import pytest
 import torch
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# The source tree comes last: an installed xeon_kernels (a wheel under test, as on the AMX machine) wins,
+# else the in-place build of `make build` is used.
+sys.path.append(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import xeon_kernels as xk  # noqa: E402
 
 # Unit roundoff (half an ulp at 1.0) of each output dtype: round-to-nearest to that dtype moves a value by
@@ -17,6 +19,12 @@ DTYPES = [torch.float32, torch.bfloat16, torch.float16]
 
 # Every path this machine runs: the emulated paths and ref everywhere, avx512 / amx where the CPU has them.
 PATHS = xk._paths.supported_paths()
+
+
+def pytest_report_header(config):
+    info = xk.info()
+    return [f"xeon_kernels: {xk.__file__}", f"torch {info['torch_version']}, stable ABI target "
+            f"{info['stable_abi_target']}, paths {info['supported_paths']}, selected {info['selected_path']}"]
 
 
 @contextlib.contextmanager

@@ -70,7 +70,7 @@ def test_op_level_checks_are_clear():
     x = torch.randn(2, 32)
     with pytest.raises(RuntimeError, match="x: expected last dimension K = 32"):
         torch.ops.xeon.da8w8_linear(torch.randn(2, 30), p.packed, p.compensation, p.scale, None, 32, True)
-    with pytest.raises(RuntimeError, match="weight_sum: wrong dtype"):
+    with pytest.raises(RuntimeError, match="weight_comp: wrong dtype"):
         torch.ops.xeon.da8w8_linear(x, p.packed, p.compensation.float(), p.scale, None, 32, True)
     with pytest.raises(RuntimeError, match="weight_scale: wrong dtype"):
         torch.ops.xeon.da8w8_linear(x, p.packed, p.compensation, p.scale.double(), None, 32, True)

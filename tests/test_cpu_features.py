@@ -1,6 +1,7 @@
 import os
 import subprocess
 import sys
+import tempfile
 
 import pytest
 import torch
@@ -41,8 +42,11 @@ def test_info_fields():
 
 
 def run_python(code, **env):
-    e = dict(os.environ, **env)
-    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=e, capture_output=True, text=True)
+    # Same import order as conftest: an installed xeon_kernels first, the source tree after it.
+    path = os.pathsep.join(p for p in (os.environ.get("PYTHONPATH"), ROOT) if p)
+    e = dict(os.environ, PYTHONPATH=path, **env)
+    return subprocess.run([sys.executable, "-c", code], cwd=tempfile.gettempdir(), env=e, capture_output=True,
+                          text=True)
 
 
 def test_env_var_forces_path():

@@ -21,7 +21,7 @@ def _(weight, layout):
 
 
 @torch.library.register_fake("xeon::da8w8_linear")
-def _(x, weight, weight_sum, weight_scale, bias, K, act_symmetric, path=-1):
+def _(x, weight, weight_comp, weight_scale, bias, K, act_symmetric, path=-1):
     return x.new_empty((*x.shape[:-1], weight_scale.numel()))
 
 

@@ -92,18 +92,10 @@ Tensor da8w4_linear(const Tensor& x_in, const Tensor& weight, const Tensor& weig
   const int64_t M = x.numel() / geo.K;
   Tensor out = torch::stable::new_empty(x, out_shape(x, N));
   if (M == 0) return out;
-  const QuantRange range = act_symmetric ? kSymRange : kAsymRange;
-  std::unique_ptr<uint8_t[]> a(new uint8_t[M * geo.K]);
-  std::vector<float> a_scale(M);
-  std::vector<int32_t> a_comp(M);
-  const void* xp = x.data_ptr();
-  const ScalarType dt = x.scalar_type();
-  torch::stable::parallel_for(0, M, std::max<int64_t>(1, kRowGrainElems / geo.K), [&](int64_t m0, int64_t m1) {
-    quantize_rows(xp, dt, geo.K, m0, m1, range, act_symmetric, a.get(), geo.K, a_scale.data(), a_comp.data());
-    for (int64_t m = m0; m < m1; ++m) a_comp[m] += range.offset();  // the u8 value that means 0
-  });
-  return run_da8w4(geo, M, a.get(), a_scale.data(), a_comp.data(), weight, weight_scale, weight_zero, weight_comp, b,
-                   out, kt);
+  const QuantizedActivations a =
+      quantize_activations(x, M, geo.K, geo.K, act_symmetric ? kSymRange : kAsymRange, act_symmetric);
+  return run_da8w4(geo, M, a.codes.get(), a.scale.data(), a.comp.data(), weight, weight_scale, weight_zero,
+                   weight_comp, b, out, kt);
 }
 
 Tensor da8w4_linear_quantized(const Tensor& a_in, const Tensor& a_scale, const Tensor& a_zero, const Tensor& weight,

@@ -28,7 +28,7 @@ constexpr int64_t kStableAbiTarget = TORCH_TARGET_VERSION;
 // torchao's per-token int8 range for DA8W8 activations (Int8Tensor: torch.int8 bounds).
 constexpr QuantRange kInt8Range{-128, 127};
 
-Tensor da8w8_linear(const Tensor& x_in, const Tensor& weight, const Tensor& weight_sum, const Tensor& weight_scale,
+Tensor da8w8_linear(const Tensor& x_in, const Tensor& weight, const Tensor& weight_comp, const Tensor& weight_scale,
                     const std::optional<Tensor>& bias, int64_t K, bool act_symmetric, int64_t path) {
   STD_TORCH_CHECK(K >= 1 && K <= kMaxKInt8, "K: expected 1 <= K <= ", kMaxKInt8,
                   " (longer K could overflow the int32 accumulators), got ", K);
@@ -37,7 +37,7 @@ Tensor da8w8_linear(const Tensor& x_in, const Tensor& weight, const Tensor& weig
   STD_TORCH_CHECK(N >= 1, "weight_scale: expected at least one output channel");
   const int64_t Kpad = round_up(K, kKPadInt8);
   check_tensor(weight, "weight", ScalarType::Char, packed_int8_bytes(Layout::kInt8Vnni4, N, K));
-  check_tensor(weight_sum, "weight_sum", ScalarType::Int, round_up(N, kNBlock));
+  check_tensor(weight_comp, "weight_comp", ScalarType::Int, round_up(N, kNBlock));
   check_tensor(weight_scale, "weight_scale", ScalarType::Float, N);
   const KernelTable& kt = kernels_for(path);
   std::vector<float> bias_buf;
@@ -48,22 +48,11 @@ Tensor da8w8_linear(const Tensor& x_in, const Tensor& weight, const Tensor& weig
   Tensor out = torch::stable::new_empty(x, out_shape(x, N));
   if (M == 0) return out;
 
-  std::unique_ptr<uint8_t[]> a(new uint8_t[M * Kpad]);
-  std::vector<float> a_scale(M);
-  std::vector<int32_t> a_comp(M);
-  const void* xp = x.data_ptr();
-  const ScalarType dt = x.scalar_type();
-  torch::stable::parallel_for(0, M, std::max<int64_t>(1, kRowGrainElems / Kpad), [&](int64_t m0, int64_t m1) {
-    quantize_rows(xp, dt, K, m0, m1, kInt8Range, act_symmetric, a.get(), Kpad, a_scale.data(), a_comp.data());
-    for (int64_t m = m0; m < m1; ++m) {
-      std::memset(a.get() + m * Kpad + K, 0, Kpad - K);  // weight padding is zero too
-      a_comp[m] += kInt8Range.offset();  // the u8 value that means 0
-    }
-  });
-  Int8GemmArgs g{M, N, Kpad, a.get(), static_cast<const int8_t*>(weight.data_ptr()),
-                 static_cast<const int32_t*>(weight_sum.data_ptr()),
-                 static_cast<const float*>(weight_scale.data_ptr()), a_scale.data(), a_comp.data(),
-                 OutputArgs{out.data_ptr(), dt, b}};
+  const QuantizedActivations a = quantize_activations(x, M, K, Kpad, kInt8Range, act_symmetric);
+  Int8GemmArgs g{M, N, Kpad, a.codes.get(), static_cast<const int8_t*>(weight.data_ptr()),
+                 static_cast<const int32_t*>(weight_comp.data_ptr()),
+                 static_cast<const float*>(weight_scale.data_ptr()), a.scale.data(), a.comp.data(),
+                 OutputArgs{out.data_ptr(), x.scalar_type(), b}};
   kt.int8_gemm(g);
   return out;
 }
@@ -156,7 +145,7 @@ STABLE_TORCH_LIBRARY(xeon, m) {
   m.def("quantize_per_token(Tensor x, bool symmetric, int quant_min, int quant_max) -> Tensor[]");
   m.def("pack_int8_weight(Tensor weight, int layout) -> Tensor[]");
   m.def(
-      "da8w8_linear(Tensor x, Tensor weight, Tensor weight_sum, Tensor weight_scale, Tensor? bias, int K, "
+      "da8w8_linear(Tensor x, Tensor weight, Tensor weight_comp, Tensor weight_scale, Tensor? bias, int K, "
       "bool act_symmetric, int path=-1) -> Tensor");
   m.def("a16w8_linear(Tensor x, Tensor weight, Tensor weight_scale, Tensor? bias, int K, int path=-1) -> Tensor");
 }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstring>
 #include <type_traits>
 
 #include <torch/csrc/stable/ops.h>
@@ -74,6 +75,22 @@ const float* activation_as_float(const Tensor& x, int64_t M, int64_t K, std::uni
     });
   });
   return out;
+}
+
+QuantizedActivations quantize_activations(const Tensor& x, int64_t M, int64_t K, int64_t ld, const QuantRange& range,
+                                          bool symmetric) {
+  QuantizedActivations q{std::unique_ptr<uint8_t[]>(new uint8_t[M * ld]), std::vector<float>(M),
+                         std::vector<int32_t>(M)};
+  const void* xp = x.data_ptr();
+  const ScalarType dt = x.scalar_type();
+  torch::stable::parallel_for(0, M, std::max<int64_t>(1, kRowGrainElems / ld), [&](int64_t m0, int64_t m1) {
+    quantize_rows(xp, dt, K, m0, m1, range, symmetric, q.codes.get(), ld, q.scale.data(), q.comp.data());
+    for (int64_t m = m0; m < m1; ++m) {
+      std::memset(q.codes.get() + m * ld + K, 0, ld - K);  // meets the packed weight's zero padding
+      q.comp[m] += range.offset();
+    }
+  });
+  return q;
 }
 
 A16Activations a16_activations(const Tensor& x, int64_t M, int64_t K, const KernelTable& kt,

@@ -8,6 +8,7 @@
 
 #include "common/float_types.h"
 #include "kernels/gemm_args.h"
+#include "quant/act_quant.h"
 
 namespace xeon {
 
@@ -35,6 +36,16 @@ const float* bias_as_float(const std::optional<torch::stable::Tensor>& bias, Sca
                            std::vector<float>& buf);
 // x.shape[:-1] + [N]
 std::vector<int64_t> out_shape(const torch::stable::Tensor& x, int64_t N);
+// Per-token quantized activations as the int8 kernels read them.
+struct QuantizedActivations {
+  std::unique_ptr<uint8_t[]> codes;  // [M, ld] u8 (code + range.offset()), zero in columns K..ld
+  std::vector<float> scale;          // [M]
+  std::vector<int32_t> comp;         // [M] the u8 value that means 0 (zero point + range.offset())
+};
+// Quantizes the rows of x (contiguous, M x K) in parallel, with torchao's arithmetic (act_quant.h).
+QuantizedActivations quantize_activations(const torch::stable::Tensor& x, int64_t M, int64_t K, int64_t ld,
+                                          const QuantRange& range, bool symmetric);
+
 // x (contiguous, M x K) as fp32: x itself when already fp32, else converted into `buf`.
 const float* activation_as_float(const torch::stable::Tensor& x, int64_t M, int64_t K, std::unique_ptr<float[]>& buf);
 

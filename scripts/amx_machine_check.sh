@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# One prepared run on the AMX machine (the device tool's machine: 16 vCPUs with AMX, Python 3.12,
+# torch 2.11, no torchao, no package index). It installs the abi3 wheel built on the dev machines beside
+# that machine's torch (the stable-ABI promise: one binary, another torch and Python), runs the test suite
+# on the real amx path, then the microbenchmark, and leaves logs and JSON in $OUT. Budget: well under
+# 10 minutes (tests about 3, benchmark about 4 with --m 1 16 1024).
+#
+# Prepare on the dev machine, in the repository root:
+#   echo /.whl/ >> .git/info/exclude && mkdir -p .whl
+#   make wheel && cp dist/xeon_kernels-*.whl .whl/
+#   .venv/bin/python -m pip download --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
+#       --platform manylinux_2_28_x86_64 --platform manylinux2014_x86_64 -d .whl torchao==0.18.0
+# Then call the device tool's run with carry [".whl"] and the command `bash scripts/amx_machine_check.sh`.
+set -uo pipefail
+OUT=${OUT:-/tmp/amx_out}
+mkdir -p "$OUT"
+export PYTHONUNBUFFERED=1
+python3 -m pip install -q --no-index --no-deps --no-compile --target /tmp/site .whl/*.whl || exit 1
+export PYTHONPATH=/tmp/site
+repo=$(pwd)
+cd /tmp  # so that the installed wheel, not the source tree, is imported
+{
+  lscpu | grep -E 'Model name|^CPU\(s\)|L2|L3'
+  python3 -c "import torch, xeon_kernels as xk; print(torch.__version__, xk.__file__); print(xk.info())"
+} 2>&1 | tee "$OUT/machine.txt"
+timeout 300 python3 -m pytest -q -p no:cacheprovider "$repo/tests" 2>&1 | tail -40 > "$OUT/tests.txt"
+echo "tests exit: $?" >> "$OUT/tests.txt"
+timeout 240 python3 "$repo/benchmarks/bench_linear.py" --m 1 16 1024 \
+    --out "$OUT/bench-amx-$(date +%Y%m%d).json" 2>&1 | tee "$OUT/bench.txt"
