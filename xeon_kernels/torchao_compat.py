@@ -8,6 +8,7 @@ torchao's DA8W4 concat-linear pass, which concatenates them along dim 0, keeps w
 torchao already has is never replaced.
 """
 import importlib.util
+import sys
 
 import torch
 
@@ -51,18 +52,22 @@ def _linear(input, input_scales, input_qzeros, weight, weight_scales, weight_qze
 
 
 def register() -> bool:
-    """Registers the CPU kernels where torchao is installed and lacks them; returns whether it did."""
+    """Registers the CPU kernels where torchao is installed; returns whether it did.
+
+    torchao is not imported for this (its import is slow and loud): a kernel can be registered for an
+    operator before its schema is defined. Where torchao is already imported and has CPU kernels of its
+    own, nothing is registered; where it is imported later and brings its own, its registration comes
+    after ours and takes precedence. Either way torchao's own kernels are never replaced.
+    """
     global _lib
     if _lib is not None:
         return True
     if importlib.util.find_spec("torchao") is None:
         return False
-    import torchao.ops  # noqa: F401  (defines the schemas)
     names = ["da8w4_linear_prepack_cpu", "da8w4_linear_cpu"]
-    if not all(hasattr(torch.ops.torchao, name) for name in names):
+    if "torchao.ops" in sys.modules and any(
+            torch._C._dispatch_has_kernel_for_dispatch_key(f"torchao::{name}", "CPU") for name in names):
         return False
-    if any(torch._C._dispatch_has_kernel_for_dispatch_key(f"torchao::{name}", "CPU") for name in names):
-        return False  # torchao brought its own kernels: never replace them
     lib = torch.library.Library("torchao", "IMPL")
     lib.impl("da8w4_linear_prepack_cpu", _prepack, "CPU")
     lib.impl("da8w4_linear_cpu", _linear, "CPU")

@@ -88,7 +88,7 @@ Tensor da8w4_linear(const Tensor& x_in, const Tensor& weight, const Tensor& weig
   std::vector<float> bias_buf;
   const float* b = bias_as_float(bias, x_in.scalar_type(), N, bias_buf);
 
-  const Tensor x = torch::stable::contiguous(x_in);
+  const Tensor x = as_contiguous(x_in);
   const int64_t M = x.numel() / geo.K;
   Tensor out = torch::stable::new_empty(x, out_shape(x, N));
   if (M == 0) return out;
@@ -116,7 +116,7 @@ Tensor da8w4_linear_quantized(const Tensor& a_in, const Tensor& a_scale, const T
   std::vector<float> bias_buf;
   const float* b = bias_as_float(bias, odt, N, bias_buf);
 
-  const Tensor a_c = torch::stable::contiguous(a_in);
+  const Tensor a_c = as_contiguous(a_in);
   Tensor out = torch::stable::new_empty(a_c, out_shape(a_c, N), odt);
   if (M == 0) return out;
   const bool is_signed = a_c.scalar_type() == ScalarType::Char;
@@ -141,7 +141,7 @@ Tensor a16w4_linear(const Tensor& x_in, const Tensor& weight, const Tensor& weig
   std::vector<float> bias_buf;
   const float* b = bias_as_float(bias, x_in.scalar_type(), N, bias_buf);
 
-  const Tensor x = torch::stable::contiguous(x_in);
+  const Tensor x = as_contiguous(x_in);
   const int64_t M = x.numel() / geo.K;
   Tensor out = torch::stable::new_empty(x, out_shape(x, N));
   if (M == 0) return out;

@@ -43,7 +43,7 @@ Tensor da8w8_linear(const Tensor& x_in, const Tensor& weight, const Tensor& weig
   std::vector<float> bias_buf;
   const float* b = bias_as_float(bias, x_in.scalar_type(), N, bias_buf);
 
-  const Tensor x = torch::stable::contiguous(x_in);
+  const Tensor x = as_contiguous(x_in);
   const int64_t M = x.numel() / K;
   Tensor out = torch::stable::new_empty(x, out_shape(x, N));
   if (M == 0) return out;
@@ -69,7 +69,7 @@ Tensor a16w8_linear(const Tensor& x_in, const Tensor& weight, const Tensor& weig
   std::vector<float> bias_buf;
   const float* b = bias_as_float(bias, x_in.scalar_type(), N, bias_buf);
 
-  const Tensor x = torch::stable::contiguous(x_in);
+  const Tensor x = as_contiguous(x_in);
   const int64_t M = x.numel() / K;
   Tensor out = torch::stable::new_empty(x, out_shape(x, N));
   if (M == 0) return out;
@@ -91,7 +91,7 @@ std::vector<Tensor> quantize_per_token(const Tensor& x_in, bool symmetric, int64
   STD_TORCH_CHECK(((quant_min == -128 || quant_min == -127) && quant_max == 127) || (quant_min == 0 && quant_max == 255),
                   "quant_min, quant_max: expected (-128, 127) or (-127, 127) for int8, or (0, 255) for uint8");
   const QuantRange r{static_cast<int32_t>(quant_min), static_cast<int32_t>(quant_max)};
-  const Tensor x = torch::stable::contiguous(x_in);
+  const Tensor x = as_contiguous(x_in);
   const int64_t K = x.size(-1), M = x.numel() / K;
   std::vector<int64_t> qp_shape = out_shape(x, 1);
   Tensor codes = torch::stable::new_empty(x, x.sizes(), quant_min < 0 ? ScalarType::Char : ScalarType::Byte);
@@ -119,7 +119,7 @@ std::vector<Tensor> pack_int8_weight(const Tensor& codes_in, int64_t layout) {
   const int64_t N = codes_in.size(0), K = codes_in.size(1);
   STD_TORCH_CHECK(N >= 1 && K >= 1, "weight: expected N >= 1 and K >= 1");
   const Layout l = static_cast<Layout>(layout);
-  const Tensor codes = torch::stable::contiguous(codes_in);
+  const Tensor codes = as_contiguous(codes_in);
   Tensor packed = torch::stable::new_empty(codes, {packed_int8_bytes(l, N, K)});
   Tensor w_sum = torch::stable::new_empty(codes, {round_up(N, kNBlock)}, ScalarType::Int);
   pack_int8(l, static_cast<const int8_t*>(codes.data_ptr()), N, K, static_cast<int8_t*>(packed.data_ptr()),

@@ -17,6 +17,8 @@ uint64_t next_call_id() {
   return ++counter;
 }
 
+Tensor as_contiguous(const Tensor& t) { return t.is_contiguous() ? t : torch::stable::contiguous(t); }
+
 bool is_float_type(ScalarType t) {
   return t == ScalarType::Float || t == ScalarType::BFloat16 || t == ScalarType::Half;
 }
@@ -44,7 +46,7 @@ const float* bias_as_float(const std::optional<Tensor>& bias, ScalarType x_dtype
                   " elements");
   STD_TORCH_CHECK(b.scalar_type() == x_dtype || b.scalar_type() == ScalarType::Float,
                   "bias: expected the dtype of x or float32");
-  const Tensor bc = torch::stable::contiguous(b);
+  const Tensor bc = as_contiguous(b);
   buf.resize(N);
   dispatch_float_type(bc.scalar_type(), [&](auto* tag) {
     using T = std::remove_pointer_t<decltype(tag)>;

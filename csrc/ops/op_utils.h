@@ -16,6 +16,8 @@ namespace xeon {
 constexpr int64_t kRowGrainElems = 16384;
 
 bool is_float_type(ScalarType t);
+// t itself when contiguous (no dispatcher round trip: it is most of a tiny call's overhead), else a copy.
+torch::stable::Tensor as_contiguous(const torch::stable::Tensor& t);
 // A process-wide unique id per kernel call (keys the kernels' per-thread weight caches).
 uint64_t next_call_id();
 // The activations for an A16 kernel: the bf16 rows themselves where the path runs AMX-BF16 tiles
