@@ -169,6 +169,7 @@ def test_int4_op_checks_scales_and_zeros():
 
 
 def test_torchao_prepack_refuses_out_of_range_and_bad_shapes():
+    import torchao.ops  # noqa: F401  (defines torchao's schemas; xeon_kernels registered their CPU kernels)
     if not xk.torchao_compat.registered():
         pytest.fail("torchao is installed with the test requirements: its DA8W4 CPU kernels must be registered")
     codes = torch.randint(0, 16, (32, 64), dtype=torch.uint8)

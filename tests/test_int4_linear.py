@@ -182,6 +182,7 @@ def test_torchao_da8w4_config_compiled(dtype):
 def test_torchao_packed_format_concatenates_along_dim0():
     # torchao's DA8W4 concat-linear pass concatenates weight, scales, zero points and compensation along
     # dim 0 and reads N = size(0) * size(3) * 2: the concatenated call must equal the separate calls.
+    import torchao.ops  # noqa: F401  (defines the schemas)
     ws = [make_input((n, 128), torch.float32, 20 + n, 0.1) for n in (32, 64)]
     packs = [torch.ops.torchao.da8w4_linear_prepack_cpu(*_da8w4_torchao_inputs(w)) for w in ws]
     x = make_input((3, 128), torch.float32, 19)
