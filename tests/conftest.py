@@ -48,6 +48,18 @@ def linear_on(path_name, x, packed, bias=None):
         return xk.linear(x, packed, bias)
 
 
+def torchao_quantized_linear(config, w, bias):
+    """An nn.Linear holding w (and bias), quantized in place by torchao's quantize_(config)."""
+    from torchao.quantization import quantize_
+    lin = torch.nn.Linear(w.shape[1], w.shape[0], bias=bias is not None).to(w.dtype)
+    with torch.no_grad():
+        lin.weight.copy_(w)
+        if bias is not None:
+            lin.bias.copy_(bias)
+    quantize_(lin, config)
+    return lin
+
+
 def make_input(shape, dtype, seed=0, scale=1.0):
     g = torch.Generator().manual_seed(seed)
     return (torch.randn(shape, generator=g) * scale).to(dtype)

@@ -4,7 +4,8 @@ import torch
 
 import xeon_kernels as xk
 from conftest import (DTYPES, FP32_U, PATHS, SUBNORMAL_STEP, UNIT_ROUNDOFF, a16_magnitude,
-                      assert_a16_close_to_reference, bf16_tiles_used, linear_on, make_input)
+                      assert_a16_close_to_reference, bf16_tiles_used, linear_on, make_input,
+                      torchao_quantized_linear)
 from xeon_kernels.reference import (quantize_activation_da8w4_torchao, quantize_weight_int4_torchao)
 
 SCHEMES = ["da8w4", "a16w4"]
@@ -107,17 +108,6 @@ def test_a16w4_close_to_reference(dtype, path):
     p = xk.pack_weight(w, "a16w4", group)
     assert_a16_close_to_reference(xk.linear(x, p, bias), x, w, p, bias,
                                   bf16_weights=bf16_tiles_used(path, "a16w4", dtype, 17, K))
-
-
-def torchao_quantized_linear(config, w, bias):
-    from torchao.quantization import quantize_
-    lin = torch.nn.Linear(w.shape[1], w.shape[0], bias=bias is not None).to(w.dtype)
-    with torch.no_grad():
-        lin.weight.copy_(w)
-        if bias is not None:
-            lin.bias.copy_(bias)
-    quantize_(lin, config)
-    return lin
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])

@@ -4,7 +4,8 @@ import torch
 
 import xeon_kernels as xk
 from conftest import (DTYPES, FP32_U, PATHS, SUBNORMAL_STEP, UNIT_ROUNDOFF, a16_magnitude,
-                      assert_a16_close_to_reference, bf16_tiles_used, linear_on, make_input)
+                      assert_a16_close_to_reference, bf16_tiles_used, linear_on, make_input,
+                      torchao_quantized_linear)
 from xeon_kernels.reference import quantize_activation_torchao, quantize_weight_torchao
 
 SCHEMES = ["da8w8", "a16w8"]
@@ -60,17 +61,6 @@ def test_a16w8_close_to_reference_linear(dtype, K, path):
     assert_a16_close_to_reference(xk.linear(x, p), x, w, p, None, bf16_weights=False)
 
 
-def torchao_linear(config, w, bias):
-    from torchao.quantization import quantize_
-    lin = torch.nn.Linear(w.shape[1], w.shape[0], bias=bias is not None).to(w.dtype)
-    with torch.no_grad():
-        lin.weight.copy_(w)
-        if bias is not None:
-            lin.bias.copy_(bias)
-    quantize_(lin, config)
-    return lin
-
-
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("act_symmetric", [True, False])
 def test_da8w8_matches_torchao_config(dtype, act_symmetric, path):
@@ -81,7 +71,7 @@ def test_da8w8_matches_torchao_config(dtype, act_symmetric, path):
     x = make_input((M, K), dtype, 9)
     bias = make_input((N,), dtype, 10)
     mapping = MappingType.SYMMETRIC if act_symmetric else MappingType.ASYMMETRIC
-    lin = torchao_linear(Int8DynamicActivationInt8WeightConfig(act_mapping_type=mapping), w, bias)
+    lin = torchao_quantized_linear(Int8DynamicActivationInt8WeightConfig(act_mapping_type=mapping), w, bias)
     p = xk.pack_weight(w, "da8w8", act_symmetric=act_symmetric)
     # same integer codes and scales as torchao's quantized weight
     torch.testing.assert_close(p.int_codes(), lin.weight.qdata, rtol=0, atol=0)
@@ -108,7 +98,7 @@ def test_a16w8_matches_torchao_config(dtype, path):
     w = make_input((N, K), dtype, 11, 0.1)
     x = make_input((1, M, K), dtype, 12)
     bias = make_input((N,), dtype, 13)
-    lin = torchao_linear(Int8WeightOnlyConfig(), w, bias)
+    lin = torchao_quantized_linear(Int8WeightOnlyConfig(), w, bias)
     p = xk.pack_weight(w, "a16w8")
     torch.testing.assert_close(p.int_codes(), lin.weight.qdata, rtol=0, atol=0)
     y_ao = lin(x)

@@ -85,17 +85,12 @@ Tensor da8w4_linear(const Tensor& x_in, const Tensor& weight, const Tensor& weig
   check_activation(x_in, geo.K);
   check_da8w4_params(weight, weight_scale, weight_zero, weight_comp);
   const KernelTable& kt = kernels_for(path);
-  std::vector<float> bias_buf;
-  const float* b = bias_as_float(bias, x_in.scalar_type(), N, bias_buf);
-
-  const Tensor x = as_contiguous(x_in);
-  const int64_t M = x.numel() / geo.K;
-  Tensor out = torch::stable::new_empty(x, out_shape(x, N));
-  if (M == 0) return out;
+  const LinearCall c = begin_linear(x_in, geo.K, N, bias);
+  if (c.M == 0) return c.out;
   const QuantizedActivations a =
-      quantize_activations(x, M, geo.K, geo.K, act_symmetric ? kSymRange : kAsymRange, act_symmetric);
-  return run_da8w4(geo, M, a.codes.get(), a.scale.data(), a.comp.data(), weight, weight_scale, weight_zero,
-                   weight_comp, b, out, kt);
+      quantize_activations(c.x, c.M, geo.K, geo.K, act_symmetric ? kSymRange : kAsymRange, act_symmetric);
+  return run_da8w4(geo, c.M, a.codes.get(), a.scale.data(), a.comp.data(), weight, weight_scale, weight_zero,
+                   weight_comp, c.bias(), c.out, kt);
 }
 
 Tensor da8w4_linear_quantized(const Tensor& a_in, const Tensor& a_scale, const Tensor& a_zero, const Tensor& weight,
@@ -138,20 +133,15 @@ Tensor a16w4_linear(const Tensor& x_in, const Tensor& weight, const Tensor& weig
   check_tensor(weight_scale, "weight_scale", ScalarType::Float, n_params(weight));
   check_tensor(weight_zero, "weight_zero", ScalarType::Float, n_params(weight));
   const KernelTable& kt = kernels_for(path);
-  std::vector<float> bias_buf;
-  const float* b = bias_as_float(bias, x_in.scalar_type(), N, bias_buf);
-
-  const Tensor x = as_contiguous(x_in);
-  const int64_t M = x.numel() / geo.K;
-  Tensor out = torch::stable::new_empty(x, out_shape(x, N));
-  if (M == 0) return out;
+  const LinearCall c = begin_linear(x_in, geo.K, N, bias);
+  if (c.M == 0) return c.out;
   std::unique_ptr<float[]> x_f32;
-  const A16Activations xa = a16_activations(x, M, geo.K, kt, x_f32);
-  A16w4GemmArgs g{M, N, geo.K, geo.group, xa.f32, static_cast<const uint8_t*>(weight.data_ptr()),
+  const A16Activations xa = a16_activations(c.x, c.M, geo.K, kt, x_f32);
+  A16w4GemmArgs g{c.M, N, geo.K, geo.group, xa.f32, static_cast<const uint8_t*>(weight.data_ptr()),
                   static_cast<const float*>(weight_scale.data_ptr()), static_cast<const float*>(weight_zero.data_ptr()),
-                  OutputArgs{out.data_ptr(), x.scalar_type(), b}, xa.bf16, next_call_id()};
+                  OutputArgs{c.out.data_ptr(), c.x.scalar_type(), c.bias()}, xa.bf16, next_call_id()};
   kt.a16w4_gemm(g);
-  return out;
+  return c.out;
 }
 
 }  // namespace

@@ -40,21 +40,15 @@ Tensor da8w8_linear(const Tensor& x_in, const Tensor& weight, const Tensor& weig
   check_tensor(weight_comp, "weight_comp", ScalarType::Int, round_up(N, kNBlock));
   check_tensor(weight_scale, "weight_scale", ScalarType::Float, N);
   const KernelTable& kt = kernels_for(path);
-  std::vector<float> bias_buf;
-  const float* b = bias_as_float(bias, x_in.scalar_type(), N, bias_buf);
-
-  const Tensor x = as_contiguous(x_in);
-  const int64_t M = x.numel() / K;
-  Tensor out = torch::stable::new_empty(x, out_shape(x, N));
-  if (M == 0) return out;
-
-  const QuantizedActivations a = quantize_activations(x, M, K, Kpad, kInt8Range, act_symmetric);
-  Int8GemmArgs g{M, N, Kpad, a.codes.get(), static_cast<const int8_t*>(weight.data_ptr()),
+  const LinearCall c = begin_linear(x_in, K, N, bias);
+  if (c.M == 0) return c.out;
+  const QuantizedActivations a = quantize_activations(c.x, c.M, K, Kpad, kInt8Range, act_symmetric);
+  Int8GemmArgs g{c.M, N, Kpad, a.codes.get(), static_cast<const int8_t*>(weight.data_ptr()),
                  static_cast<const int32_t*>(weight_comp.data_ptr()),
                  static_cast<const float*>(weight_scale.data_ptr()), a.scale.data(), a.comp.data(),
-                 OutputArgs{out.data_ptr(), x.scalar_type(), b}};
+                 OutputArgs{c.out.data_ptr(), c.x.scalar_type(), c.bias()}};
   kt.int8_gemm(g);
-  return out;
+  return c.out;
 }
 
 Tensor a16w8_linear(const Tensor& x_in, const Tensor& weight, const Tensor& weight_scale,
@@ -66,22 +60,15 @@ Tensor a16w8_linear(const Tensor& x_in, const Tensor& weight, const Tensor& weig
   check_tensor(weight, "weight", ScalarType::Char, packed_int8_bytes(Layout::kInt8KMajor, N, K));
   check_tensor(weight_scale, "weight_scale", ScalarType::Float, N);
   const KernelTable& kt = kernels_for(path);
-  std::vector<float> bias_buf;
-  const float* b = bias_as_float(bias, x_in.scalar_type(), N, bias_buf);
-
-  const Tensor x = as_contiguous(x_in);
-  const int64_t M = x.numel() / K;
-  Tensor out = torch::stable::new_empty(x, out_shape(x, N));
-  if (M == 0) return out;
-
-  const ScalarType dt = x.scalar_type();
+  const LinearCall c = begin_linear(x_in, K, N, bias);
+  if (c.M == 0) return c.out;
   std::unique_ptr<float[]> x_f32;
-  const A16Activations xa = a16_activations(x, M, K, kt, x_f32);
-  A16W8GemmArgs g{M, N, K, xa.f32, static_cast<const int8_t*>(weight.data_ptr()),
-                  static_cast<const float*>(weight_scale.data_ptr()), OutputArgs{out.data_ptr(), dt, b}, xa.bf16,
-                  next_call_id()};
+  const A16Activations xa = a16_activations(c.x, c.M, K, kt, x_f32);
+  A16W8GemmArgs g{c.M, N, K, xa.f32, static_cast<const int8_t*>(weight.data_ptr()),
+                  static_cast<const float*>(weight_scale.data_ptr()),
+                  OutputArgs{c.out.data_ptr(), c.x.scalar_type(), c.bias()}, xa.bf16, next_call_id()};
   kt.a16w8_gemm(g);
-  return out;
+  return c.out;
 }
 
 std::vector<Tensor> quantize_per_token(const Tensor& x_in, bool symmetric, int64_t quant_min, int64_t quant_max) {

@@ -79,6 +79,15 @@ const float* activation_as_float(const Tensor& x, int64_t M, int64_t K, std::uni
   return out;
 }
 
+LinearCall begin_linear(const Tensor& x_in, int64_t K, int64_t N, const std::optional<Tensor>& bias) {
+  std::vector<float> bias_buf;
+  bias_as_float(bias, x_in.scalar_type(), N, bias_buf);  // validates before anything is allocated
+  Tensor x = as_contiguous(x_in);
+  Tensor out = torch::stable::new_empty(x, out_shape(x, N));
+  const int64_t M = x.numel() / K;
+  return LinearCall{std::move(x), std::move(out), M, std::move(bias_buf), bias.has_value()};
+}
+
 QuantizedActivations quantize_activations(const Tensor& x, int64_t M, int64_t K, int64_t ld, const QuantRange& range,
                                           bool symmetric) {
   QuantizedActivations q{std::unique_ptr<uint8_t[]>(new uint8_t[M * ld]), std::vector<float>(M),

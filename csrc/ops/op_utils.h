@@ -36,6 +36,18 @@ void check_tensor(const torch::stable::Tensor& t, const char* name, ScalarType d
 // The bias as fp32 (nullptr when absent); keeps its storage in `buf`.
 const float* bias_as_float(const std::optional<torch::stable::Tensor>& bias, ScalarType x_dtype, int64_t N,
                            std::vector<float>& buf);
+// The common prologue of the linear ops, after their argument checks: x made contiguous, its row count M,
+// the output [..., N] in x's dtype and the bias as fp32.
+struct LinearCall {
+  torch::stable::Tensor x, out;
+  int64_t M;
+  std::vector<float> bias_buf;
+  bool has_bias;
+  const float* bias() const { return has_bias ? bias_buf.data() : nullptr; }
+};
+LinearCall begin_linear(const torch::stable::Tensor& x_in, int64_t K, int64_t N,
+                        const std::optional<torch::stable::Tensor>& bias);
+
 // x.shape[:-1] + [N]
 std::vector<int64_t> out_shape(const torch::stable::Tensor& x, int64_t N);
 // Per-token quantized activations as the int8 kernels read them.
