@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 DEPS := $(VENV)/.deps-installed
 
-.PHONY: all build wheel test demo bench-e2e clean
+.PHONY: all build wheel test demo bench-full clean
 
 all: build
 
@@ -28,7 +28,13 @@ wheel: $(DEPS)
 test: build
 	$(PY) -m pytest -q tests
 
+# The microbenchmark table for this machine in a few minutes: every Llama-3.1-8B shape at decode sizes,
+# one shape at prefill sizes. `make bench-full` runs the whole grid (M = 1, 4, 16, 128, 1024 everywhere).
 demo: build
+	$(PY) benchmarks/bench_linear.py --m 1 16
+	$(PY) benchmarks/bench_linear.py --m 128 1024 --shapes 4096x4096
+
+bench-full: build
 	$(PY) benchmarks/bench_linear.py
 
 clean:

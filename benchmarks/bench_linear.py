@@ -161,6 +161,11 @@ def main():
           f"{2 * l3_bytes() >> 20} MiB)")
     overhead = call_overhead()
     print(f"# eager call overhead (tiny da8w8 call, median): {overhead * 1e6:.1f} us")
+    # ad-hoc runs land in results/local/ (git-ignored); results worth keeping are written with --out
+    # into results/ and summarised in RESULTS.md
+    out = args.out or os.path.join(os.path.dirname(os.path.abspath(__file__)), "results", "local",
+                                   f"{machine['host']}-{time.strftime('%Y%m%d-%H%M%S')}.json")
+    os.makedirs(os.path.dirname(out), exist_ok=True)
     rows = []
     for scheme in args.schemes:
         for shape in args.shapes:
@@ -169,13 +174,10 @@ def main():
                 r = bench_case(scheme, K, N, M, args.group, ceilings, not args.no_baselines)
                 print(fmt_row(r), flush=True)
                 rows.append(r)
-    # ad-hoc runs land in results/local/ (git-ignored); results worth keeping are written with --out
-    # into results/ and summarised in RESULTS.md
-    out = args.out or os.path.join(os.path.dirname(os.path.abspath(__file__)), "results", "local",
-                                   f"{machine['host']}-{time.strftime('%Y%m%d-%H%M%S')}.json")
-    os.makedirs(os.path.dirname(out), exist_ok=True)
-    with open(out, "w") as f:
-        json.dump({"machine": machine, "ceilings": ceilings, "call_overhead_s": overhead, "rows": rows}, f, indent=1)
+                # rewritten after every case, so a run cut short (a time limit) keeps what it measured
+                with open(out, "w") as f:
+                    json.dump({"machine": machine, "ceilings": ceilings, "call_overhead_s": overhead, "rows": rows},
+                              f, indent=1)
     print(f"# wrote {out}")
 
 
