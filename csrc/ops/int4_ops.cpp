@@ -120,8 +120,13 @@ Tensor da8w4_linear_quantized(const Tensor& a_in, const Tensor& a_scale, const T
   std::vector<int32_t> a_comp(M);
   const uint8_t* src = static_cast<const uint8_t*>(a_c.data_ptr());
   const int32_t* zp = static_cast<const int32_t*>(a_zero.data_ptr());
-  for (int64_t m = 0; m < M; ++m) a_comp[m] = zp[m] + offset;
-  for (int64_t i = 0; i < M * geo.K; ++i) a[i] = static_cast<uint8_t>(src[i] + offset);  // int8 bits -> u8 = code + 128
+  const int64_t K = geo.K;
+  torch::stable::parallel_for(0, M, std::max<int64_t>(1, kRowGrainElems / K), [&](int64_t m0, int64_t m1) {
+    for (int64_t m = m0; m < m1; ++m) {
+      a_comp[m] = zp[m] + offset;
+      for (int64_t k = 0; k < K; ++k) a[m * K + k] = static_cast<uint8_t>(src[m * K + k] + offset);  // code + 128
+    }
+  });
   return run_da8w4(geo, M, a.get(), static_cast<const float*>(a_scale.data_ptr()), a_comp.data(), weight,
                    weight_scale, weight_zero, weight_comp, b, out, kt);
 }
