@@ -89,3 +89,15 @@ def test_threads_follow_torch_set_num_threads():
     finally:
         torch.set_num_threads(n)
     torch.testing.assert_close(y1, y2, rtol=0, atol=0)
+
+
+def test_refused_amx_permission_warns_once(monkeypatch):
+    # Linux can refuse the tile permission (arch_prctl); the library then warns once and falls back.
+    refused = dict(xk._paths.features(), amx_tile=True, os_amx=True, amx_int8=True, amx_permitted=False)
+    monkeypatch.setattr(xk._paths, "features", lambda: refused)
+    monkeypatch.setattr(xk._paths, "_warned_amx", False)
+    with pytest.warns(RuntimeWarning, match="refused tile permission") as record:
+        xk._paths._warn_if_amx_refused()
+        xk._paths._warn_if_amx_refused()
+    assert len([w for w in record if "tile permission" in str(w.message)]) == 1
+    assert "amx" not in xk._paths.supported_paths()

@@ -30,7 +30,7 @@ def supported_paths() -> list:
     avx512 = f["os_avx512"] and all(f[k] for k in ("avx512f", "avx512bw", "avx512vl", "avx512dq", "avx512_vnni"))
     if avx512:
         out.append("avx512")
-    if avx512 and f["os_amx"] and f["amx_tile"] and f["amx_int8"] and f["amx_permitted"]:
+    if avx512 and f["os_amx"] and f["amx_tile"] and f["amx_int8"] and f["amx_bf16"] and f["amx_permitted"]:
         out.append("amx")
     return out
 

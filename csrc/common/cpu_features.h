@@ -20,8 +20,9 @@ struct CpuFeatures {
   }
   // The emulated paths are compiled for AVX2 + FMA (every Xeon since Haswell).
   bool has_avx2_fma() const { return os_avx && avx2 && fma; }
-  bool has_amx_int8_path() const {
-    return has_avx512_vnni_path() && os_amx && amx_tile && amx_int8 && amx_permitted;
+  // The amx path uses AMX-INT8 and AMX-BF16 tiles (and AVX-512 below its tile threshold).
+  bool has_amx_path() const {
+    return has_avx512_vnni_path() && os_amx && amx_tile && amx_int8 && amx_bf16 && amx_permitted;
   }
   // Bit mask in the order of kFeatureNames (for the Python side).
   int64_t as_bits() const;

@@ -13,7 +13,7 @@ bool path_supported(Path p) {
     case Path::kAvx512Emulated:
     case Path::kAmxEmulated: return f.has_avx2_fma();
     case Path::kAvx512: return f.has_avx512_vnni_path();
-    case Path::kAmx: return f.has_amx_int8_path();
+    case Path::kAmx: return f.has_amx_path();
   }
   return false;
 }
