@@ -15,14 +15,21 @@ SHAPES = [(0, 64, 32, 32), (1, 32, 1, 32), (3, 128, 33, 64), (17, 256, 50, 128),
 
 
 def da8w4_magnitude(x2d, w, group, act_symmetric):
-    """sa * sum_g |t_g| * s_g, with t_g the exact group dot products: bounds every fp32 intermediate."""
+    """sa * sum_g s_g (acc_g + zw_g asum_g + c |comp_g|), from the kernels' uncentered integer sums (u8 codes
+    a_u8, acc_g = sum a_u8 w, asum_g = sum a_u8, comp_g = sum (w - zw), c = the u8 value meaning 0): bounds
+    every fp32 intermediate of their DA8W4 arithmetic (gemm_args.h)."""
     n = w.shape[0]
     codes, scale, zero = quantize_weight_int4_torchao(w, "da8w4", group)
     a, sa, za = quantize_activation_da8w4_torchao(x2d, act_symmetric)
-    wc = codes.double().view(n, -1, group) - zero.double()[..., None]
-    ac = (a.double() - za.double()).view(x2d.shape[0], -1, group)
-    t = torch.einsum("mgk,ngk->mng", ac, wc)
-    return (t.abs() * scale.double()).sum(-1) * sa.double()
+    shift = 128 if act_symmetric else 0
+    a_u8 = (a.double() + shift).view(x2d.shape[0], -1, group)
+    c = za.double() + shift
+    wg = codes.double().view(n, -1, group)
+    acc = torch.einsum("mgk,ngk->mng", a_u8, wg)
+    asum = a_u8.sum(-1)[:, None, :]
+    comp = (wg - zero.double()[..., None]).sum(-1)[None]
+    s = scale.double()[None]
+    return (s * (acc + zero.double()[None] * asum + c[..., None] * comp.abs())).sum(-1) * sa.double()
 
 
 @pytest.mark.parametrize("scheme", SCHEMES)
@@ -89,11 +96,12 @@ def test_da8w4_close_to_reference(dtype, act_symmetric, path):
     y = xk.linear(x, xk.pack_weight(w, "da8w4", group, act_symmetric), bias)
     ref = xk.reference_linear(x, w, "da8w4", bias, act_symmetric, group)
     assert y.shape == (2, 5, N)
-    # ours: G fp32 FMAs over the exact group sums, one product by sa, one bias add (all relative to <= mag):
-    # (G + 2) u32 mag; reference: exact, one fp32 rounding of the sum and one of the bias add. Both round to
-    # dtype: |round(a) - round(b)| <= |a - b| + u(|a| + |b|).
+    # ours: per group two fp32 FMAs and the s * zw product, the s3 chain, c * s3, the difference, the row
+    # scale and the bias add: at most 3 G + 6 roundings, each relative to a value <= mag (the uncentered
+    # magnitude); the reference is exact, then one fp32 rounding of the sum and one of the bias add. Both
+    # round to dtype: |round(a) - round(b)| <= |a - b| + u(|a| + |b|).
     mag = da8w4_magnitude(x.reshape(-1, K), w, group, act_symmetric).view(2, 5, N) + bias.double().abs()
-    gamma = (K // group + 4) * FP32_U * mag
+    gamma = (3 * (K // group) + 8) * FP32_U * mag
     u = UNIT_ROUNDOFF[dtype]
     tol = gamma + u * (2 * ref.double().abs() + gamma) + SUBNORMAL_STEP[dtype]
     assert ((y.double() - ref.double()).abs() <= tol).all()

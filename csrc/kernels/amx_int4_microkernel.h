@@ -1,8 +1,8 @@
 // DA8W4 on AMX: the int4 weights of one 32-channel N-block are unpacked once into
 // a per-thread int8 buffer (the Vnni4 layout of two 16-channel halves, K x 32 bytes:
 // 128 KiB at K = 4096, resident in L2) and reused by every 32-row M-block of the
-// task; each group runs TDPBUSD over its K, then the exact integer group result is
-// scaled into the fp32 accumulators (da8w4_group_update).
+// task; each group runs TDPBUSD over its K, then its integer sums are scaled into the
+// fp32 accumulators (Da8w4Channels in int4_microkernel.h).
 #pragma once
 #include <cstdint>
 #include "kernels/amx_microkernel.h"
@@ -37,20 +37,28 @@ void amx_da8w4_block(const Da8w4GemmArgs& g, int64_t m0, int64_t rows, int64_t n
   alignas(64) int32_t acc[kAmxMaxRows * kNBlockInt4];
   for (int64_t i = 0; i < rows; ++i)
     for (int64_t j = 0; j < kNBlockInt4; ++j) c[i * ldc + j] = 0.f;
+  Da8w4Channels<S> ch;
   dispatch_amx_shape(rows, 2, [&]<int MT, int NT>() {
     amx_configure<T, MT, NT>(static_cast<int>(rows), kstep);
     for (int64_t gi = 0; gi < G; ++gi) {
       amx_run<T, MT, NT>(g.a + m0 * g.K + gi * g.group, g.K, w + gi * g.group * kHalf, g.K * kHalf, g.group,
-                              kstep, acc, kNBlockInt4);
+                         kstep, acc, kNBlockInt4);
+      ch.load_group(g, nb, gi);
       for (int64_t i = 0; i < rows; ++i) {
-        typename S::vi a[2] = {S::load_i(acc + i * kNBlockInt4), S::load_i(acc + i * kNBlockInt4 + kHalf)};
+        const typename S::vi a[2] = {S::load_i(acc + i * kNBlockInt4), S::load_i(acc + i * kNBlockInt4 + kHalf)};
         typename S::vf f[2] = {S::load_f(c + i * ldc), S::load_f(c + i * ldc + kHalf)};
-        da8w4_group_update<S>(g, nb, gi, m0 + i, a, f);
+        ch.update_row(a, g.a_sum[(m0 + i) * G + gi], f);
         S::store_f(c + i * ldc, f[0]);
         S::store_f(c + i * ldc + kHalf, f[1]);
       }
     }
   });
+  for (int64_t i = 0; i < rows; ++i) {
+    typename S::vf f[2] = {S::load_f(c + i * ldc), S::load_f(c + i * ldc + kHalf)};
+    ch.finish_row(g.a_comp[m0 + i], f);
+    S::store_f(c + i * ldc, f[0]);
+    S::store_f(c + i * ldc + kHalf, f[1]);
+  }
 }
 
 }  // namespace

@@ -38,8 +38,10 @@ struct A16W8GemmArgs {
   uint64_t call_id;        // unique per call: keys per-thread caches of converted weights
 };
 
-// DA8W4, per group g of `group` k: t = acc_g - zw[n,g] * a_sum[m,g] - a_comp[m] * w_comp[n,g]
-// (exact in int32), f = fma-chain over g of float(t) * w_scale[n,g], y = f * a_scale[m] + bias[n].
+// DA8W4, with per group g of `group` k the exact integer sums acc_g = sum a_u8 w and a_sum:
+// f = fma-chain over g of (float(acc_g) * s - a_sum * (s * zw)), s3 = fma-chain of s * w_comp,
+// y = (f - a_comp[m] * s3) * a_scale[m] + bias[n]   (s = w_scale[n,g], zw = w_zero[n,g]);
+// this equals a_scale * sum_g s sum_k (a_u8 - a_comp)(w - zw) + bias (int4_microkernel.h).
 struct Da8w4GemmArgs {
   int64_t M, N, K, group;
   const uint8_t* a;        // [M, K] activation codes shifted to u8

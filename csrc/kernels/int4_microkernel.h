@@ -14,27 +14,39 @@ namespace {
 
 constexpr int64_t kHalf = kNBlockInt4 / 2;  // 16 channels: one vector of lanes
 
-// f[h] = fma(float(acc[h] - zw * a_sum - a_comp * w_comp), w_scale, f[h]) for both halves h of
-// N-block nb, group gi, row m.
+// DA8W4 in fp32, per output (m, n), with acc_g = sum over group g of a_u8 * w, asum_g = sum of a_u8 and
+// c = the u8 value meaning 0 (gemm_args.h):
+//   sum_g s_g sum_k (a_u8 - c)(w - zw_g) = sum_g [s_g acc_g - (s_g zw_g) asum_g] - c sum_g s_g comp_g.
+// Per group only f = fma(-asum, s zw, fma(float(acc), s, f)) runs per row; the channel terms s, s zw and
+// s3 = sum_g s comp are computed once per group for all rows, and f -= c * s3 once at the end. (acc and
+// asum are exact in fp32: at most 255 x 15 x 256 and 255 x 256.)
 template <class S>
-inline void da8w4_group_update(const Da8w4GemmArgs& g, int64_t nb, int64_t gi, int64_t m,
-                               const typename S::vi* acc, typename S::vf* f) {
-  const int64_t G = g.K / g.group;
-  const int64_t p = (nb * G + gi) * kNBlockInt4;
-  const typename S::vi asum = S::set1_i(g.a_sum[m * G + gi]);
-  const typename S::vi comp_a = S::set1_i(g.a_comp[m]);
-  for (int h = 0; h < 2; ++h) {
-    const typename S::vi zw = S::load_s8_as_i(g.w_zero + p + h * kHalf);
-    const typename S::vi wc = S::load_i(g.w_comp + p + h * kHalf);
-    const typename S::vi t = S::sub_i(S::sub_i(acc[h], S::mullo_i(zw, asum)), S::mullo_i(comp_a, wc));
-    f[h] = S::fma(S::cvt_f(t), S::load_f(g.w_scale + p + h * kHalf), f[h]);
+struct Da8w4Channels {
+  typename S::vf s[2], szw[2], s3[2];  // per 16-channel half
+  Da8w4Channels() { s3[0] = s3[1] = S::zero_f(); }
+  void load_group(const Da8w4GemmArgs& g, int64_t nb, int64_t gi) {
+    const int64_t p = (nb * (g.K / g.group) + gi) * kNBlockInt4;
+    for (int h = 0; h < 2; ++h) {
+      s[h] = S::load_f(g.w_scale + p + h * kHalf);
+      szw[h] = S::mul_f(s[h], S::cvt_f(S::load_s8_as_i(g.w_zero + p + h * kHalf)));
+      s3[h] = S::fma(s[h], S::cvt_f(S::load_i(g.w_comp + p + h * kHalf)), s3[h]);
+    }
   }
-}
+  void update_row(const typename S::vi* acc, int32_t asum, typename S::vf* f) const {
+    const typename S::vf neg_asum = S::bcast_f(-static_cast<float>(asum));
+    for (int h = 0; h < 2; ++h) f[h] = S::fma(neg_asum, szw[h], S::fma(S::cvt_f(acc[h]), s[h], f[h]));
+  }
+  void finish_row(int32_t a_comp, typename S::vf* f) const {
+    const typename S::vf c = S::bcast_f(static_cast<float>(a_comp));
+    for (int h = 0; h < 2; ++h) f[h] = S::sub_f(f[h], S::mul_f(c, s3[h]));
+  }
+};
 
-// DA8W4, MR rows from m0, N-block nb: c[i][0:32] = sum_g scale * (exact group dot product).
+// DA8W4, MR rows from m0, N-block nb: c[i][0:32] = the scaled group sums before the row scale.
 template <class S, int MR>
 void da8w4_vnni_tile(const Da8w4GemmArgs& g, int64_t m0, int64_t nb, float* c, int64_t ldc) {
   const int64_t G = g.K / g.group, quads = g.group / kKQuad;
+  Da8w4Channels<S> ch;
   typename S::vf f[MR][2];
   for (int i = 0; i < MR; ++i) f[i][0] = f[i][1] = S::zero_f();
   for (int64_t gi = 0; gi < G; ++gi) {
@@ -51,9 +63,11 @@ void da8w4_vnni_tile(const Da8w4GemmArgs& g, int64_t m0, int64_t nb, float* c, i
         acc[i][1] = S::dpbusd(acc[i][1], av, b[1]);
       }
     }
-    for (int i = 0; i < MR; ++i) da8w4_group_update<S>(g, nb, gi, m0 + i, acc[i], f[i]);
+    ch.load_group(g, nb, gi);
+    for (int i = 0; i < MR; ++i) ch.update_row(acc[i], g.a_sum[(m0 + i) * G + gi], f[i]);
   }
   for (int i = 0; i < MR; ++i) {
+    ch.finish_row(g.a_comp[m0 + i], f[i]);
     S::store_f(c + i * ldc, f[i][0]);
     S::store_f(c + i * ldc + kHalf, f[i][1]);
   }

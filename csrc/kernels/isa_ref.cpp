@@ -51,21 +51,24 @@ inline int64_t int4_param(int64_t G, int64_t n, int64_t gi) {
   return ((n / kNBlockInt4) * G + gi) * kNBlockInt4 + n % kNBlockInt4;
 }
 
+// The fp32 steps of Da8w4Channels (int4_microkernel.h), one output at a time.
 void ref_da8w4_gemm(const Da8w4GemmArgs& g) {
   const int64_t G = g.K / g.group;
   std::vector<float> acc(g.N);
   for (int64_t m = 0; m < g.M; ++m) {
     for (int64_t n = 0; n < g.N; ++n) {
-      float f = 0.f;
+      float f = 0.f, s3 = 0.f;
       for (int64_t gi = 0; gi < G; ++gi) {
-        int64_t dot = 0;
+        int64_t dot = 0;  // exact
         for (int64_t k = gi * g.group; k < (gi + 1) * g.group; ++k)
           dot += int64_t{g.a[m * g.K + k]} * int4_at(Layout::kInt4Vnni4, g.w, g.K, g.group, n, k);
         const int64_t p = int4_param(G, n, gi);
-        const int64_t t = dot - int64_t{g.w_zero[p]} * g.a_sum[m * G + gi] - int64_t{g.a_comp[m]} * g.w_comp[p];
-        f = std::fma(static_cast<float>(t), g.w_scale[p], f);
+        const float s = g.w_scale[p];
+        const float szw = s * static_cast<float>(g.w_zero[p]);
+        s3 = std::fma(s, static_cast<float>(g.w_comp[p]), s3);
+        f = std::fma(-static_cast<float>(g.a_sum[m * G + gi]), szw, std::fma(static_cast<float>(dot), s, f));
       }
-      acc[n] = f;
+      acc[n] = f - static_cast<float>(g.a_comp[m]) * s3;
     }
     float_epilogue(g.o, g.N, acc.data(), g.N, m, 1, 0, g.N, g.a_scale);
   }

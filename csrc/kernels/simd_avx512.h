@@ -45,6 +45,7 @@ struct Simd {
   static vf cvt_f(vi a) { return _mm512_cvtepi32_ps(a); }
   static vf load_f(const float* p) { return _mm512_loadu_ps(p); }
   static vf sub_f(vf a, vf b) { return _mm512_sub_ps(a, b); }
+  static vf mul_f(vf a, vf b) { return _mm512_mul_ps(a, b); }
   // Writes 16 bf16 pairs (even_k[l], odd_k[l]) to p, rounding to nearest even: the VNNI-2 row of an
   // AMX-BF16 B tile. Finite inputs only (packed weights are checked finite).
   static void store_bf16_pairs(uint16_t* p, vf even_k, vf odd_k) {

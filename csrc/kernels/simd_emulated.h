@@ -61,6 +61,7 @@ struct Simd {
   static vf cvt_f(const vi& a) { vf r; for (int l = 0; l < 16; ++l) r.v[l] = float(a.v[l]); return r; }
   static vf load_f(const float* p) { vf r; std::memcpy(r.v, p, 64); return r; }
   static vf sub_f(const vf& a, const vf& b) { vf r; for (int l = 0; l < 16; ++l) r.v[l] = a.v[l] - b.v[l]; return r; }
+  static vf mul_f(const vf& a, const vf& b) { vf r; for (int l = 0; l < 16; ++l) r.v[l] = a.v[l] * b.v[l]; return r; }
   static void store_bf16_pairs(uint16_t* p, const vf& even_k, const vf& odd_k) {
     for (int l = 0; l < 16; ++l) {
       p[2 * l] = bf16_bits(even_k.v[l]);
