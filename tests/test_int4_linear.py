@@ -195,21 +195,3 @@ def test_torchao_packed_format_concatenates_along_dim0():
 def _da8w4_torchao_inputs(w, group=32):
     codes, scale, zero = quantize_weight_int4_torchao(w, "da8w4", group)
     return codes, scale, zero.to(torch.int8)
-
-
-LLAMA_SHAPES = [(4096, 6144), (4096, 4096), (4096, 28672), (14336, 4096)]
-
-
-@pytest.mark.parametrize("K,N", LLAMA_SHAPES)
-def test_llama_shapes_every_path(K, N):
-    w = make_input((N, K), torch.bfloat16, 30, 0.02)
-    x = make_input((3, K), torch.bfloat16, 31)
-    for scheme in SCHEMES:
-        p = xk.pack_weight(w, scheme, 128)
-        ref = linear_on("ref", x, p)
-        for name in PATHS:
-            y = linear_on(name, x, p)
-            if bf16_tiles_used(name, scheme, x.dtype, 3, K):
-                assert_a16_close_to_reference(y, x, w, p, None, bf16_weights=True)
-            elif name != "ref":
-                torch.testing.assert_close(y, ref, rtol=0, atol=0, msg=lambda m: f"{scheme} {name}: {m}")

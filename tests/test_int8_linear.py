@@ -141,29 +141,8 @@ def test_zero_rows_give_bias(path):
 
 
 def test_strided_input_is_handled(path):
-    w = make_input((24, 80), torch.float32, 18, 0.1)
-    x = make_input((80, 6), torch.bfloat16, 19).t()  # non-contiguous view
-    for scheme in SCHEMES:
-        p = xk.pack_weight(w, scheme)
+    w = make_input((24, 96), torch.float32, 18, 0.1)
+    x = make_input((96, 6), torch.bfloat16, 19).t()  # non-contiguous view
+    for scheme in ["da8w8", "a16w8", "da8w4", "a16w4"]:
+        p = xk.pack_weight(w, scheme, 32 if scheme.endswith("w4") else None)
         torch.testing.assert_close(xk.linear(x, p), xk.linear(x.contiguous(), p), rtol=0, atol=0)
-
-
-LLAMA_SHAPES = [(4096, 6144), (4096, 4096), (4096, 28672), (14336, 4096)]
-
-
-@pytest.mark.parametrize("K,N", LLAMA_SHAPES)
-def test_llama_shapes_every_path(K, N):
-    # M = 3 keeps the emulated AMX path and the scalar reference within seconds at these sizes.
-    w = make_input((N, K), torch.bfloat16, 20, 0.02)
-    x = make_input((3, K), torch.bfloat16, 21)
-    for scheme in SCHEMES:
-        p = xk.pack_weight(w, scheme)
-        ref = linear_on("ref", x, p)
-        for name in PATHS:
-            y = linear_on(name, x, p)
-            if bf16_tiles_used(name, scheme, x.dtype, 3, K):
-                assert_a16_close_to_reference(y, x, w, p, None, bf16_weights=True)
-            elif name != "ref":
-                torch.testing.assert_close(y, ref, rtol=0, atol=0, msg=lambda m: f"{scheme} {name}: {m}")
-        if scheme == "da8w8":
-            torch.testing.assert_close(ref, xk.reference_linear(x, w, scheme), rtol=0, atol=0)
