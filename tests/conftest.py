@@ -103,3 +103,19 @@ def assert_a16_close_to_reference(y, x, weight, packed, bias, bf16_weights):
     u = UNIT_ROUNDOFF[y.dtype]
     tol = gamma + u * (2 * ref.double().abs() + gamma) + SUBNORMAL_STEP[y.dtype]
     assert ((y.double() - ref.double()).abs() <= tol).all()
+
+
+def assert_every_path_matches_ref(x, weight, packed, bias=None):
+    """Every runnable path gives the ref path's output bit for bit (the same integer sums, fp32 chains and
+    epilogue everywhere), except the AMX-BF16 kernels, held to the reference's error bound instead.
+    Returns the ref path's output."""
+    M, K = x.reshape(-1, x.shape[-1]).shape
+    ref = linear_on("ref", x, packed, bias)
+    for name in PATHS:
+        y = linear_on(name, x, packed, bias)
+        if bf16_tiles_used(name, packed.scheme, x.dtype, M, K):
+            assert_a16_close_to_reference(y, x, weight, packed, bias, bf16_weights=True)
+        else:
+            torch.testing.assert_close(y, ref, rtol=0, atol=0, equal_nan=True,
+                                       msg=lambda m: f"{packed.scheme} path {name}: {m}")
+    return ref

@@ -100,4 +100,3 @@ def test_refused_amx_permission_warns_once(monkeypatch):
         xk._paths._warn_if_amx_refused()
         xk._paths._warn_if_amx_refused()
     assert len([w for w in record if "tile permission" in str(w.message)]) == 1
-    assert "amx" not in xk._paths.supported_paths()

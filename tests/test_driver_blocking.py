@@ -4,7 +4,7 @@ import pytest
 import torch
 
 import xeon_kernels as xk
-from conftest import PATHS, assert_a16_close_to_reference, bf16_tiles_used, linear_on, make_input
+from conftest import assert_every_path_matches_ref, make_input
 
 SCHEMES = [("da8w8", None), ("a16w8", None), ("da8w4", 32), ("a16w4", 64)]
 
@@ -22,12 +22,6 @@ def test_wide_panels_and_chunks(scheme, group, threads):
     previous = torch.get_num_threads()
     torch.set_num_threads(threads)
     try:
-        ref = linear_on("ref", x, p, bias)
-        for name in PATHS:
-            y = linear_on(name, x, p, bias)
-            if bf16_tiles_used(name, scheme, x.dtype, M, K):
-                assert_a16_close_to_reference(y, x, w, p, bias, bf16_weights=True)
-            else:
-                torch.testing.assert_close(y, ref, rtol=0, atol=0, msg=lambda m: f"path {name}: {m}")
+        assert_every_path_matches_ref(x, w, p, bias)
     finally:
         torch.set_num_threads(previous)

@@ -3,9 +3,9 @@ import pytest
 import torch
 
 import xeon_kernels as xk
-from conftest import (DTYPES, FP32_U, PATHS, SUBNORMAL_STEP, UNIT_ROUNDOFF, a16_magnitude,
-                      assert_a16_close_to_reference, bf16_tiles_used, linear_on, make_input,
-                      torchao_quantized_linear)
+from conftest import (DTYPES, FP32_U, SUBNORMAL_STEP, UNIT_ROUNDOFF, a16_magnitude,
+                      assert_a16_close_to_reference, assert_every_path_matches_ref, bf16_tiles_used,
+                      make_input, torchao_quantized_linear)
 from xeon_kernels.reference import (quantize_activation_da8w4_torchao, quantize_weight_int4_torchao)
 
 SCHEMES = ["da8w4", "a16w4"]
@@ -44,16 +44,8 @@ def test_every_path_equals_ref_path(scheme, dtype, shape, with_bias):
     x = make_input((M, K), dtype, 2)
     bias = make_input((N,), dtype, 3) if with_bias else None
     for sym in ([True, False] if scheme == "da8w4" else [True]):
-        p = xk.pack_weight(w, scheme, group, act_symmetric=sym)
-        ref = linear_on("ref", x, p, bias)
+        ref = assert_every_path_matches_ref(x, w, xk.pack_weight(w, scheme, group, act_symmetric=sym), bias)
         assert ref.shape == (M, N) and ref.dtype == dtype
-        for name in PATHS:
-            y = linear_on(name, x, p, bias)
-            if bf16_tiles_used(name, scheme, dtype, M, K):
-                assert_a16_close_to_reference(y, x, w, p, bias, bf16_weights=True)
-            else:
-                torch.testing.assert_close(y, ref, rtol=0, atol=0,
-                                           msg=lambda m: f"path {name}, act_symmetric={sym}: {m}")
 
 
 @pytest.mark.parametrize("scheme", SCHEMES)

@@ -3,10 +3,10 @@ import pytest
 import torch
 
 import xeon_kernels as xk
-from conftest import (DTYPES, FP32_U, PATHS, SUBNORMAL_STEP, UNIT_ROUNDOFF, a16_magnitude,
-                      assert_a16_close_to_reference, bf16_tiles_used, linear_on, make_input,
+from conftest import (DTYPES, FP32_U, SUBNORMAL_STEP, UNIT_ROUNDOFF, a16_magnitude,
+                      assert_a16_close_to_reference, assert_every_path_matches_ref, make_input,
                       torchao_quantized_linear)
-from xeon_kernels.reference import quantize_activation_torchao, quantize_weight_torchao
+from xeon_kernels.reference import quantize_activation_torchao
 
 SCHEMES = ["da8w8", "a16w8"]
 # (M, K, N): M = 0, 1, 3, 17, 300; K and N off the 64 / 16 block sizes; one 3-D case via LEAD.
@@ -26,16 +26,8 @@ def test_every_path_equals_ref_path(scheme, dtype, shape, with_bias):
     x = make_input((M, K), dtype, 2)
     bias = make_input((N,), dtype, 3) if with_bias else None
     for sym in ([True, False] if scheme == "da8w8" else [True]):
-        p = xk.pack_weight(w, scheme, act_symmetric=sym)
-        ref = linear_on("ref", x, p, bias)
+        ref = assert_every_path_matches_ref(x, w, xk.pack_weight(w, scheme, act_symmetric=sym), bias)
         assert ref.shape == (M, N) and ref.dtype == dtype
-        for name in PATHS:
-            y = linear_on(name, x, p, bias)
-            if bf16_tiles_used(name, scheme, dtype, M, K):
-                assert_a16_close_to_reference(y, x, w, p, bias, bf16_weights=True)
-            else:
-                torch.testing.assert_close(y, ref, rtol=0, atol=0, equal_nan=True,
-                                           msg=lambda m: f"path {name}, act_symmetric={sym}: {m}")
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

@@ -3,7 +3,7 @@ import pytest
 import torch
 
 import xeon_kernels as xk
-from conftest import PATHS, assert_a16_close_to_reference, bf16_tiles_used, linear_on, make_input
+from conftest import assert_every_path_matches_ref, make_input
 
 LLAMA_SHAPES = [(4096, 6144), (4096, 4096), (4096, 28672), (14336, 4096)]
 SCHEMES = [("da8w8", None), ("a16w8", None), ("da8w4", 128), ("a16w4", 128)]
@@ -15,13 +15,6 @@ def test_llama_shapes_every_path(K, N):
     w = make_input((N, K), torch.bfloat16, 20, 0.02)
     x = make_input((3, K), torch.bfloat16, 21)
     for scheme, group in SCHEMES:
-        p = xk.pack_weight(w, scheme, group)
-        ref = linear_on("ref", x, p)
-        for name in PATHS:
-            y = linear_on(name, x, p)
-            if bf16_tiles_used(name, scheme, x.dtype, 3, K):
-                assert_a16_close_to_reference(y, x, w, p, None, bf16_weights=True)
-            else:
-                torch.testing.assert_close(y, ref, rtol=0, atol=0, msg=lambda m: f"{scheme} {name}: {m}")
+        ref = assert_every_path_matches_ref(x, w, xk.pack_weight(w, scheme, group))
         if scheme == "da8w8":  # and the reference built from torchao's primitives, exactly
             torch.testing.assert_close(ref, xk.reference_linear(x, w, scheme), rtol=0, atol=0)

@@ -23,16 +23,9 @@ def features() -> dict:
 
 
 def supported_paths() -> list:
-    f = features()
-    out = ["ref"]
-    if f["os_avx"] and f["avx2"] and f["fma"]:
-        out += ["avx2", "avx512_emulated", "amx_emulated"]
-    avx512 = f["os_avx512"] and all(f[k] for k in ("avx512f", "avx512bw", "avx512vl", "avx512dq", "avx512_vnni"))
-    if avx512:
-        out.append("avx512")
-    if avx512 and f["os_amx"] and f["amx_tile"] and f["amx_int8"] and f["amx_bf16"] and f["amx_permitted"]:
-        out.append("amx")
-    return out
+    """The paths this CPU runs, as the op library decides it (csrc/ops/paths.cpp)."""
+    mask = int(torch.ops.xeon.cpu_info()[3])
+    return [name for name, pid in PATHS.items() if mask >> pid & 1]
 
 
 def _warn_if_amx_refused() -> None:

@@ -35,6 +35,10 @@ enum class Layout : int64_t {
   kInt4KMajor = 3,
 };
 
+// AMX-BF16: one TDPBF16PS step covers 32 bf16 of k (a 64-byte A-tile row), so those kernels take K
+// that is a multiple of it (others run the fp32-FMA kernels).
+constexpr int64_t kBf16TileK = 32;
+
 inline int64_t round_up(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
 inline int64_t ceil_div(int64_t v, int64_t m) { return (v + m - 1) / m; }
 

@@ -18,8 +18,7 @@
 namespace xeon {
 namespace {
 
-// One TDPBF16PS step: 32 bf16 of k (64 bytes of A), so K must be a multiple of 32.
-constexpr int64_t kBf16KStep = kTileColsBytes / 2;
+static_assert(kBf16TileK * 2 == kTileColsBytes, "one TDPBF16PS step is one 64-byte A-tile row");
 
 
 // int4 N-block nb of A16W4 -> bf16 [2 halves][K/2][16][2].

@@ -114,20 +114,23 @@ Tensor da8w4_linear_quantized(const Tensor& a_in, const Tensor& a_scale, const T
   const Tensor a_c = as_contiguous(a_in);
   Tensor out = torch::stable::new_empty(a_c, out_shape(a_c, N), odt);
   if (M == 0) return out;
+  // uint8 codes are what the kernels read; int8 codes become u8 = code + 128 (the zero moves with them)
   const bool is_signed = a_c.scalar_type() == ScalarType::Char;
   const int32_t offset = is_signed ? 128 : 0;
-  std::unique_ptr<uint8_t[]> a(new uint8_t[M * geo.K]);
-  std::vector<int32_t> a_comp(M);
   const uint8_t* src = static_cast<const uint8_t*>(a_c.data_ptr());
   const int32_t* zp = static_cast<const int32_t*>(a_zero.data_ptr());
   const int64_t K = geo.K;
+  std::unique_ptr<uint8_t[]> shifted(is_signed ? new uint8_t[M * K] : nullptr);
+  std::vector<int32_t> a_comp(M);
   torch::stable::parallel_for(0, M, std::max<int64_t>(1, kRowGrainElems / K), [&](int64_t m0, int64_t m1) {
     for (int64_t m = m0; m < m1; ++m) {
       a_comp[m] = zp[m] + offset;
-      for (int64_t k = 0; k < K; ++k) a[m * K + k] = static_cast<uint8_t>(src[m * K + k] + offset);  // code + 128
+      if (is_signed)
+        for (int64_t k = 0; k < K; ++k) shifted[m * K + k] = static_cast<uint8_t>(src[m * K + k] + offset);
     }
   });
-  return run_da8w4(geo, M, a.get(), static_cast<const float*>(a_scale.data_ptr()), a_comp.data(), weight,
+  const uint8_t* a = is_signed ? shifted.get() : src;
+  return run_da8w4(geo, M, a, static_cast<const float*>(a_scale.data_ptr()), a_comp.data(), weight,
                    weight_scale, weight_zero, weight_comp, b, out, kt);
 }
 

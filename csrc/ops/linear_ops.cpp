@@ -114,13 +114,18 @@ std::vector<Tensor> pack_int8_weight(const Tensor& codes_in, int64_t layout) {
   return {packed, w_sum};
 }
 
-// [feature bits (cpu_features.h order), best path id, stable-ABI target version]
+// [feature bits (cpu_features.h order), best path id, stable-ABI target version, bit mask of the path
+// ids this CPU runs] (the one place path support is decided: paths.cpp)
 Tensor cpu_info() {
-  Tensor t = torch::stable::empty({3}, ScalarType::Long, std::nullopt, torch::stable::Device(torch::headeronly::DeviceType::CPU));
+  Tensor t = torch::stable::empty({4}, ScalarType::Long, std::nullopt,
+                                  torch::stable::Device(torch::headeronly::DeviceType::CPU));
   int64_t* p = static_cast<int64_t*>(t.data_ptr());
   p[0] = cpu_features().as_bits();
   p[1] = static_cast<int64_t>(best_path());
   p[2] = kStableAbiTarget;
+  p[3] = 0;
+  for (int64_t id = 0; id <= kMaxPathId; ++id)
+    if (path_supported(static_cast<Path>(id))) p[3] |= int64_t{1} << id;
   return t;
 }
 

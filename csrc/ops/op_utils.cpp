@@ -8,6 +8,8 @@
 #include <torch/csrc/stable/ops.h>
 #include <torch/headeronly/util/Exception.h>
 
+#include "common/block_sizes.h"
+
 namespace xeon {
 
 using torch::stable::Tensor;
@@ -106,7 +108,6 @@ QuantizedActivations quantize_activations(const Tensor& x, int64_t M, int64_t K,
 
 A16Activations a16_activations(const Tensor& x, int64_t M, int64_t K, const KernelTable& kt,
                                std::unique_ptr<float[]>& buf) {
-  constexpr int64_t kBf16TileK = 32;  // one TDPBF16PS step of k (amx_bf16_microkernel.h)
   if (x.scalar_type() == ScalarType::BFloat16 && K % kBf16TileK == 0 && kt.bf16_tile_min_rows >= 0 &&
       M >= kt.bf16_tile_min_rows)
     return {nullptr, static_cast<const BFloat16*>(x.data_ptr())};
