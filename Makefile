@@ -26,6 +26,7 @@ wheel: $(DEPS)
 	$(PY) -m pip wheel -q --no-build-isolation --no-deps -w dist .
 
 test: build
+	$(PY) scripts/check_tree.py
 	$(PY) -m pytest -q tests
 
 # The microbenchmark table for this machine in a few minutes: every Llama-3.1-8B shape at decode sizes,

@@ -10,23 +10,16 @@ import os
 from setuptools import setup
 from torch.utils.cpp_extension import BuildExtension, CppExtension
 
-# torch 2.10: the oldest stable ABI with parallel_for and typed data pointers (../shared/stable-abi.md).
-TORCH_TARGET_VERSION = "0x020a000000000000"
+
+
+def compile_flags():
+    """csrc/compile_flags.txt: the flags CMakeLists.txt uses too."""
+    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "csrc", "compile_flags.txt")) as f:
+        return [line.strip() for line in f if line.strip() and not line.lstrip().startswith("#")]
+
 
 sources = sorted(glob.glob("csrc/**/*.cpp", recursive=True))
-extra_compile_args = [
-    "-O3",
-    "-std=c++20",
-    "-DTORCH_STABLE_ONLY",
-    f"-DTORCH_TARGET_VERSION={TORCH_TARGET_VERSION}",
-    # One rounding per operation everywhere: the paths' epilogues then agree bit for bit.
-    "-ffp-contract=off",
-    "-fvisibility=hidden",
-    "-Wall",
-    "-Wno-unused-function",
-    # gcc 12 flags the intentionally undefined upper lanes inside its own AVX-512 intrinsics.
-    "-Wno-maybe-uninitialized",
-]
+extra_compile_args = compile_flags()
 if os.environ.get("XEON_KERNELS_DEBUG"):
     extra_compile_args += ["-O0", "-g"]
 

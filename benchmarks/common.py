@@ -58,16 +58,19 @@ def read_bandwidth(gib=1, passes=7):
 
 
 def int8_peak(path_name, iters=2_000_000, passes=5):
-    """Best int8 ops/s of the path's dot-product instruction on all threads over `passes` runs; None without
-    a hardware int8 instruction (ref, avx2, emulated paths)."""
-    if path_name not in ("avx512", "amx"):
+    """Best int8 ops/s of the path's dot-product instruction on all threads over `passes` runs; None where the
+    path has no hardware int8 dot-product instruction (xeon::info: ref, avx2, the emulated paths)."""
+    path = next(p for p in xk._library.info()["paths"] if p["name"] == path_name)
+    if not path["int8_peak_probe"]:
         return None
-    pid = xk._paths.PATHS[path_name]
     if path_name == "amx":
-        iters //= 16  # one tdpbusd does 64x the work of one vpdpbusd; keep the probe short
+        # one AMX probe iteration (4 tdpbusd of 16 x 16 x 64 MACs) does 128 times the MACs of one VNNI probe
+        # iteration (8 vpdpbusd of 16 x 4); at AMX's 16 times higher per-core rate (2048 vs 128 int8 MACs a
+        # cycle) a sixteenth of the iterations takes about half the VNNI probe's time
+        iters //= 16
     rates = []
     for _ in range(passes):
-        ops, secs = torch.ops.xeon.probe_int8_peak(torch.empty(0), pid, iters).tolist()
+        ops, secs = torch.ops.xeon.probe_int8_peak(path["id"], iters).tolist()
         rates.append(ops / secs)
     return max(rates)
 

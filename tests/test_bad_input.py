@@ -1,5 +1,6 @@
 """Bad input: a clear Python exception naming the argument, never a crash or a wrong result."""
 import dataclasses
+import io
 
 import pytest
 import torch
@@ -47,37 +48,71 @@ def test_not_a_packed_weight():
 
 
 def test_other_format_version(packed):
-    old = dataclasses.replace(packed, format_version=0)
+    with pytest.raises(ValueError, match="format version 0 is not supported"):
+        dataclasses.replace(packed, format_version=0)
+    d = packed.state_dict()
+    d["meta"] = d["meta"].clone()
+    d["meta"][0] = 0
     with pytest.raises(ValueError, match="format version 0"):
-        xk.linear(torch.randn(2, 32), old)
-    with pytest.raises(ValueError, match="format version 0"):
-        xk.PackedWeight.from_state_dict(old.state_dict())
+        xk.PackedWeight.from_state_dict(d)
+
+
+def test_unknown_scheme_is_refused(packed):
+    with pytest.raises(ValueError, match="unknown scheme 'w3a3'"):
+        dataclasses.replace(packed, scheme="w3a3")
 
 
 def test_other_scheme_packed_weight_given_to_op():
-    # a16w8's layout handed to the da8w8 op: the op checks the buffer size and dtypes
+    # a16w8's parts handed to the da8w8 op: the op checks every part against the da8w8 layout
     a = xk.pack_weight(torch.randn(16, 32), "a16w8")
-    with pytest.raises(RuntimeError, match="weight"):
+    with pytest.raises(RuntimeError, match=r"weight: expected shape \[1024\] for a da8w8 weight with N = 16, K = 32"):
         torch.ops.xeon.da8w8_linear(torch.randn(2, 32), a.packed, torch.zeros(16, dtype=torch.int32), a.scale,
-                                    None, 32, True)
-    bad = dataclasses.replace(a, scheme="w3a3")
-    with pytest.raises(ValueError, match="packed: unknown scheme"):
-        xk.linear(torch.randn(2, 32), bad)
+                                    None, 16, 32, True)
+
+
+def test_inconsistent_packed_weight_is_refused():
+    # Every part's dtype and shape follow from (scheme, N, K, group): a PackedWeight, a state dict or torch.load
+    # whose parts disagree is refused before any kernel could read past a buffer or return padding.
+    d8 = xk.pack_weight(torch.randn(16, 64), "da8w8")
+    with pytest.raises(ValueError, match="compensation must be None for the a16w8 scheme"):
+        dataclasses.replace(d8, scheme="a16w8", act_symmetric=None)  # same codes size at K = 64
+    with pytest.raises(ValueError, match=r"scale must be torch.float32 \(16,\)"):
+        dataclasses.replace(d8, scale=d8.scale[:-1])
+    with pytest.raises(ValueError, match="packed must be torch.int8"):
+        dataclasses.replace(d8, shape=(16, 70))  # K lowered or raised within the same padded K: sizes differ
+    d4 = xk.pack_weight(torch.randn(40, 64), "da8w4", 32)
+    with pytest.raises(ValueError, match="zero must be torch.float32"):
+        dataclasses.replace(d4, scheme="a16w4", act_symmetric=None, compensation=None)
+    with pytest.raises(ValueError, match="packed must be torch.uint8"):
+        dataclasses.replace(d4, shape=(80, 64))
+    with pytest.raises(ValueError, match="act_symmetric None does not fit the da8w4 scheme"):
+        dataclasses.replace(d4, act_symmetric=None)
+    sd = d4.state_dict()
+    sd["scale"] = sd["scale"][:1]
+    with pytest.raises(ValueError, match="scale must be"):
+        xk.PackedWeight.from_state_dict(sd)
+    buf = io.BytesIO()
+    torch.save(dataclasses.replace(d4), buf)
+    bad = buf.getvalue().replace(b"da8w4", b"a16w4")  # the scheme relabelled in the file
+    with pytest.raises(ValueError, match="does not fit the a16w4 scheme|must be"):
+        torch.load(io.BytesIO(bad))
 
 
 def test_op_level_checks_are_clear():
     p = xk.pack_weight(torch.randn(16, 32), "da8w8")
     x = torch.randn(2, 32)
     with pytest.raises(RuntimeError, match="x: expected last dimension K = 32"):
-        torch.ops.xeon.da8w8_linear(torch.randn(2, 30), p.packed, p.compensation, p.scale, None, 32, True)
-    with pytest.raises(RuntimeError, match="weight_comp: wrong dtype"):
-        torch.ops.xeon.da8w8_linear(x, p.packed, p.compensation.float(), p.scale, None, 32, True)
-    with pytest.raises(RuntimeError, match="weight_scale: wrong dtype"):
-        torch.ops.xeon.da8w8_linear(x, p.packed, p.compensation, p.scale.double(), None, 32, True)
+        torch.ops.xeon.da8w8_linear(torch.randn(2, 30), p.packed, p.compensation, p.scale, None, 16, 32, True)
+    with pytest.raises(RuntimeError, match="weight_sum: expected dtype int32 for a da8w8 weight, got float32"):
+        torch.ops.xeon.da8w8_linear(x, p.packed, p.compensation.float(), p.scale, None, 16, 32, True)
+    with pytest.raises(RuntimeError, match="weight_scale: expected dtype float32 for a da8w8 weight, got float64"):
+        torch.ops.xeon.da8w8_linear(x, p.packed, p.compensation, p.scale.double(), None, 16, 32, True)
+    with pytest.raises(RuntimeError, match=r"weight: expected shape \[2048\] for a da8w8 weight with N = 17"):
+        torch.ops.xeon.da8w8_linear(x, p.packed, p.compensation, p.scale, None, 17, 32, True)
     with pytest.raises(RuntimeError, match="path: expected -1"):
-        torch.ops.xeon.da8w8_linear(x, p.packed, p.compensation, p.scale, None, 32, True, 9)
-    with pytest.raises(RuntimeError, match="x: expected dtype"):
-        torch.ops.xeon.da8w8_linear(x.double(), p.packed, p.compensation, p.scale, None, 32, True)
+        torch.ops.xeon.da8w8_linear(x, p.packed, p.compensation, p.scale, None, 16, 32, True, 99)
+    with pytest.raises(RuntimeError, match="x: expected dtype float32, bfloat16 or float16, got float64"):
+        torch.ops.xeon.da8w8_linear(x.double(), p.packed, p.compensation, p.scale, None, 16, 32, True)
 
 
 def test_k_too_large_for_int32_is_refused():
@@ -85,7 +120,7 @@ def test_k_too_large_for_int32_is_refused():
         xk.pack_weight(torch.randn(1, 65537), "da8w8")
     with pytest.raises(RuntimeError, match="K: expected 1 <= K <= 65536"):
         torch.ops.xeon.da8w8_linear(torch.randn(1, 65537), torch.zeros(16 * 65600, dtype=torch.int8),
-                                    torch.zeros(16, dtype=torch.int32), torch.ones(1), None, 65537, True)
+                                    torch.zeros(16, dtype=torch.int32), torch.ones(1), None, 1, 65537, True)
 
 
 def test_k_at_the_int32_limit_is_exact():
@@ -93,8 +128,8 @@ def test_k_at_the_int32_limit_is_exact():
     # weight codes of -128 over K = 65536 sum to -2^31 + 8388608, just inside int32.
     K = 65536
     codes = torch.full((1, K), -128, dtype=torch.int8)
-    packed, w_sum = torch.ops.xeon.pack_int8_weight(codes, 0)
-    p = xk.PackedWeight("da8w8", (1, K), None, True, packed, torch.ones(1), w_sum)
+    parts = xk.layouts.pack("da8w8", codes, torch.ones(1), None, None)
+    p = xk.PackedWeight("da8w8", (1, K), None, True, parts["codes"], parts["scale"], parts["sum"])
     x = torch.ones(1, K)  # symmetric codes 127, scale 1 / 127.5
     y = xk.linear(x, p)
     exact = 127 * -128 * K * (1 / 127.5)
@@ -153,19 +188,23 @@ def test_int4_wrong_k_dtype_bias(packed4):
 def test_int4_op_checks_scales_and_zeros():
     p = xk.pack_weight(torch.randn(40, 64), "da8w4", 32)
     x = torch.randn(2, 64)
-    with pytest.raises(RuntimeError, match="weight_scale: expected 128 elements"):
-        torch.ops.xeon.da8w4_linear(x, p.packed, p.scale[:, :1], p.zero, p.compensation, None, 40, True)
-    with pytest.raises(RuntimeError, match="weight_scale: wrong dtype"):
-        torch.ops.xeon.da8w4_linear(x, p.packed, p.scale.double(), p.zero, p.compensation, None, 40, True)
-    with pytest.raises(RuntimeError, match="weight_zero: wrong dtype"):
-        torch.ops.xeon.da8w4_linear(x, p.packed, p.scale, p.zero.int(), p.compensation, None, 40, True)
-    with pytest.raises(RuntimeError, match="N: expected 33 <= N <= 64"):
-        torch.ops.xeon.da8w4_linear(x, p.packed, p.scale, p.zero, p.compensation, None, 65, True)
-    with pytest.raises(RuntimeError, match="weight: expected a contiguous uint8 CPU tensor"):
-        torch.ops.xeon.da8w4_linear(x, p.packed.view(torch.int8), p.scale, p.zero, p.compensation, None, 40, True)
+    op = torch.ops.xeon.da8w4_linear
+    with pytest.raises(RuntimeError, match=r"weight_scale: expected shape \[2, 2, 32\] for a da8w4 weight with "
+                                           r"N = 40, K = 64, group = 32, got \[2, 1, 32\]"):
+        op(x, p.packed, p.scale[:, :1], p.zero, p.compensation, None, 40, 64, True)
+    with pytest.raises(RuntimeError, match="weight_scale: expected dtype float32 for a da8w4 weight, got float64"):
+        op(x, p.packed, p.scale.double(), p.zero, p.compensation, None, 40, 64, True)
+    with pytest.raises(RuntimeError, match="weight_zero: expected dtype int8 for a da8w4 weight, got int32"):
+        op(x, p.packed, p.scale, p.zero.int(), p.compensation, None, 40, 64, True)
+    with pytest.raises(RuntimeError, match=r"weight: expected shape \[3, 2, 32, 16\] .* N = 65"):
+        op(x, p.packed, p.scale, p.zero, p.compensation, None, 65, 64, True)
+    with pytest.raises(RuntimeError, match="weight: expected dtype uint8 for a da8w4 weight, got int8"):
+        op(x, p.packed.view(torch.int8), p.scale, p.zero, p.compensation, None, 40, 64, True)
+    with pytest.raises(RuntimeError, match="weight: expected a packed int4 weight"):
+        op(x, p.packed.reshape(-1), p.scale, p.zero, p.compensation, None, 40, 64, True)
     a = xk.pack_weight(torch.randn(40, 64), "a16w4", 32)
-    with pytest.raises(RuntimeError, match="weight_zero: wrong dtype"):
-        torch.ops.xeon.a16w4_linear(x, a.packed, a.scale, a.zero.to(torch.int8), None, 40)
+    with pytest.raises(RuntimeError, match="weight_zero: expected dtype float32 for a a16w4 weight, got int8"):
+        torch.ops.xeon.a16w4_linear(x, a.packed, a.scale, a.zero.to(torch.int8), None, 40, 64)
 
 
 def test_torchao_prepack_refuses_out_of_range_and_bad_shapes():

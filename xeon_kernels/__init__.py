@@ -1,4 +1,6 @@
 """xeon-kernels: AMX and AVX-512 quantized linear kernels for PyTorch on Xeon CPUs (torch.ops.xeon.*)."""
+__version__ = "0.1.0"
+
 from . import _library
 
 _library.load()
@@ -17,5 +19,4 @@ from . import torchao_compat  # noqa: E402
 
 torchao_compat.register()
 
-__version__ = "0.1.0"
 __all__ = ["info", "set_path", "linear", "pack_weight", "PackedWeight", "quantize_per_token", "reference_linear"]

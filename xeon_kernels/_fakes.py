@@ -1,7 +1,8 @@
-"""Fake (meta) implementations of the xeon:: ops for torch.compile and opcheck."""
+"""Fake (meta) implementations of the xeon:: ops for torch.compile and opcheck. Shapes of packed weights
+come from the op library's layout definition (layouts.spec), never from a formula here."""
 import torch
 
-_N_BLOCK = 16
+from . import layouts
 
 
 @torch.library.register_fake("xeon::quantize_per_token")
@@ -12,35 +13,49 @@ def _(x, symmetric, quant_min, quant_max):
             x.new_empty(qshape, dtype=torch.int32)]
 
 
-@torch.library.register_fake("xeon::pack_int8_weight")
-def _(weight, layout):
-    n, k = weight.shape
-    npad = -(-n // _N_BLOCK) * _N_BLOCK
-    nbytes = npad * (-(-k // 64) * 64) if layout == 0 else npad * k
-    return [weight.new_empty((nbytes,), dtype=torch.int8), weight.new_empty((npad,), dtype=torch.int32)]
+@torch.library.register_fake("xeon::pack_weight")
+def _(codes, scale, zero, scheme, group):
+    name = layouts.SCHEMES[scheme]
+    parts = layouts.spec(name, codes.shape[0], codes.shape[1], group or None)
+    return [codes.new_empty(parts[p][1], dtype=parts[p][0]) for p in layouts.PARTS if p in parts]
+
+
+@torch.library.register_fake("xeon::unpack_weight")
+def _(codes, scale, zero, scheme, N, K, group):
+    name = layouts.SCHEMES[scheme]
+    int4 = name in layouts.INT4_SCHEMES
+    out = [codes.new_empty((N, K), dtype=torch.uint8 if int4 else torch.int8),
+           scale.new_empty((N, K // group) if int4 else (N,))]
+    if int4:
+        out.append(scale.new_empty((N, K // group), dtype=torch.int32 if name == "da8w4" else torch.float32))
+    return out
+
+
+def _linear_fake(x, N, dtype=None):
+    return x.new_empty((*x.shape[:-1], N), dtype=dtype or x.dtype)
 
 
 @torch.library.register_fake("xeon::da8w8_linear")
-def _(x, weight, weight_comp, weight_scale, bias, K, act_symmetric, path=-1):
-    return x.new_empty((*x.shape[:-1], weight_scale.numel()))
+def _(x, weight, weight_sum, weight_scale, bias, N, K, act_symmetric, path=-1):
+    return _linear_fake(x, N)
 
 
 @torch.library.register_fake("xeon::a16w8_linear")
-def _(x, weight, weight_scale, bias, K, path=-1):
-    return x.new_empty((*x.shape[:-1], weight_scale.numel()))
+def _(x, weight, weight_scale, bias, N, K, path=-1):
+    return _linear_fake(x, N)
 
 
 @torch.library.register_fake("xeon::da8w4_linear")
-def _(x, weight, weight_scale, weight_zero, weight_comp, bias, N, act_symmetric, path=-1):
-    return x.new_empty((*x.shape[:-1], N))
+def _(x, weight, weight_scale, weight_zero, weight_centered_sum, bias, N, K, act_symmetric, path=-1):
+    return _linear_fake(x, N)
 
 
 @torch.library.register_fake("xeon::da8w4_linear_quantized")
-def _(input, input_scales, input_qzeros, weight, weight_scale, weight_zero, weight_comp, bias, N, output_dtype,
-      path=-1):
-    return input.new_empty((*input.shape[:-1], N), dtype=output_dtype or torch.float32)
+def _(input, input_scales, input_qzeros, weight, weight_scale, weight_zero, weight_centered_sum, bias, N,
+      output_dtype, path=-1):
+    return _linear_fake(input, N, output_dtype or torch.float32)
 
 
 @torch.library.register_fake("xeon::a16w4_linear")
-def _(x, weight, weight_scale, weight_zero, bias, N, path=-1):
-    return x.new_empty((*x.shape[:-1], N))
+def _(x, weight, weight_scale, weight_zero, bias, N, K, path=-1):
+    return _linear_fake(x, N)

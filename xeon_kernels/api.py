@@ -3,19 +3,15 @@ from typing import Optional
 
 import torch
 
-from . import _paths
-from . import int4_layout
-from .packed import FORMAT_VERSION, INT4_SCHEMES, INT8_SCHEMES, SCHEMES, PackedWeight
-from .quant import (INT4_GROUP_SIZES, quantize_weight_int4_da8w4, quantize_weight_int4_tinygemm,
-                    quantize_weight_int8_per_row)
+from . import _paths, layouts
+from .packed import FORMAT_VERSION, PackedWeight
+from .quant import quantize_weight_int4_da8w4, quantize_weight_int4_tinygemm, quantize_weight_int8_per_row
 
 _FLOAT_DTYPES = (torch.float32, torch.bfloat16, torch.float16)
-# The int8 kernels' int32 accumulators are exact up to this K (csrc/common/block_sizes.h kMaxKInt8).
-MAX_K_INT8 = 65536
 
 
 def pack_weight(weight: torch.Tensor, scheme: str, group_size: Optional[int] = None,
-                act_symmetric: bool = True) -> PackedWeight:
+                act_symmetric: Optional[bool] = None) -> PackedWeight:
     """Quantizes a float weight [N, K] with torchao's semantics and packs it for `linear`.
 
     scheme:
@@ -27,11 +23,12 @@ def pack_weight(weight: torch.Tensor, scheme: str, group_size: Optional[int] = N
                (torchao's PrototypeInt4WeightOnlyConfig).
     group_size (int4 schemes): 32, 64, 128 or 256 (default 128); K must be a multiple of it. N need not be
     a multiple of the kernels' block (it is padded inside the packed format).
-    act_symmetric: da8w8: symmetric int8 activations, else asymmetric int8 with a per-token zero point;
-    da8w4: symmetric int8 in [-127, 127], else asymmetric uint8 with a zero point (torchao's default).
+    act_symmetric (da8w8, da8w4; default True): da8w8: symmetric int8 activations, else asymmetric int8 with a
+    per-token zero point; da8w4: symmetric int8 in [-127, 127], else asymmetric uint8 with a zero point
+    (torchao's default). a16w8 / a16w4 quantize no activations: it must be None there.
     """
-    if scheme not in SCHEMES:
-        raise ValueError(f"scheme: expected one of {list(SCHEMES)}, got {scheme!r}")
+    if scheme not in layouts.SCHEMES:
+        raise ValueError(f"scheme: expected one of {list(layouts.SCHEMES)}, got {scheme!r}")
     if not isinstance(weight, torch.Tensor) or weight.dim() != 2:
         raise ValueError(f"weight: expected a 2-D tensor [N, K], got {getattr(weight, 'shape', type(weight))}")
     if weight.dtype not in _FLOAT_DTYPES:
@@ -43,33 +40,34 @@ def pack_weight(weight: torch.Tensor, scheme: str, group_size: Optional[int] = N
         raise ValueError(f"weight: expected N >= 1 and K >= 1, got shape {tuple(weight.shape)}")
     if not torch.isfinite(weight).all():
         raise ValueError("weight: contains NaN or Inf")
-    if scheme in INT8_SCHEMES:
+    if scheme in layouts.DYNAMIC_SCHEMES:
+        act_symmetric = True if act_symmetric is None else bool(act_symmetric)
+    elif act_symmetric is not None:
+        raise ValueError(f"act_symmetric: the {scheme} scheme quantizes no activations; expected None, "
+                         f"got {act_symmetric}")
+    if scheme in layouts.INT8_SCHEMES:
         if group_size is not None:
             raise ValueError(f"group_size: the {scheme} scheme quantizes per output channel; expected None, "
                              f"got {group_size}")
-        if scheme == "da8w8" and k > MAX_K_INT8:
-            raise ValueError(f"weight: K = {k} exceeds {MAX_K_INT8}, beyond which the int32 accumulators "
-                             "could overflow")
+        if scheme == "da8w8" and k > layouts.MAX_K_DA8W8:
+            raise ValueError(f"weight: K = {k} exceeds {layouts.MAX_K_DA8W8}, beyond which the int32 "
+                             "accumulators could overflow")
         codes, scale = quantize_weight_int8_per_row(weight)
-        packed, w_sum = torch.ops.xeon.pack_int8_weight(codes, INT8_SCHEMES[scheme])
-        return PackedWeight(scheme, (n, k), None, bool(act_symmetric), packed, scale,
-                            w_sum if scheme == "da8w8" else None)
-    group_size = 128 if group_size is None else group_size
-    if group_size not in INT4_GROUP_SIZES:
-        raise ValueError(f"group_size: expected one of {INT4_GROUP_SIZES} for {scheme}, got {group_size}")
-    if k % group_size != 0:
-        raise ValueError(f"group_size: K = {k} is not a multiple of group_size = {group_size}")
-    layout = INT4_SCHEMES[scheme]
-    if scheme == "da8w4":
-        codes, scale, zero = quantize_weight_int4_da8w4(weight, group_size)
-        comp = int4_layout.da8w4_compensation(codes, zero, group_size)
-        return PackedWeight(scheme, (n, k), group_size, bool(act_symmetric),
-                            int4_layout.pack_codes(codes, group_size, layout),
-                            int4_layout.pack_params(scale), int4_layout.pack_params(comp),
-                            int4_layout.pack_params(zero.to(torch.int8)))
-    codes, scale, zero = quantize_weight_int4_tinygemm(weight, group_size)
-    return PackedWeight(scheme, (n, k), group_size, True, int4_layout.pack_codes(codes, group_size, layout),
-                        int4_layout.pack_params(scale.float()), None, int4_layout.pack_params(zero.float()))
+        zero = None
+    else:
+        group_size = 128 if group_size is None else group_size
+        if group_size not in layouts.INT4_GROUP_SIZES:
+            raise ValueError(f"group_size: expected one of {layouts.INT4_GROUP_SIZES} for {scheme}, got {group_size}")
+        if k % group_size != 0:
+            raise ValueError(f"group_size: K = {k} is not a multiple of group_size = {group_size}")
+        if scheme == "da8w4":
+            codes, scale, zero = quantize_weight_int4_da8w4(weight, group_size)
+        else:
+            codes, scale, zero = quantize_weight_int4_tinygemm(weight, group_size)
+            scale, zero = scale.float(), zero.float()
+    parts = layouts.pack(scheme, codes, scale, zero, group_size)
+    return PackedWeight(scheme, (n, k), group_size, act_symmetric, parts["codes"], parts["scale"], parts.get("sum"),
+                        parts.get("zero"))
 
 
 def _check(x: torch.Tensor, packed: PackedWeight, bias: Optional[torch.Tensor]) -> None:
@@ -78,7 +76,7 @@ def _check(x: torch.Tensor, packed: PackedWeight, bias: Optional[torch.Tensor]) 
     if packed.format_version != FORMAT_VERSION:
         raise ValueError(f"packed: format version {packed.format_version} is not supported "
                          f"(expected {FORMAT_VERSION}); repack the weight")
-    if packed.scheme not in SCHEMES:
+    if packed.scheme not in layouts.SCHEMES:
         raise ValueError(f"packed: unknown scheme {packed.scheme!r}")
     if not isinstance(x, torch.Tensor):
         raise TypeError(f"x: expected a tensor, got {type(x).__name__}")
@@ -105,13 +103,13 @@ def linear(x: torch.Tensor, packed: PackedWeight, bias: Optional[torch.Tensor] =
     that row (da8w8: its quantization scale is NaN; a16w8: IEEE propagation); other rows are unaffected.
     """
     _check(x, packed, bias)
-    p, path = packed, _paths.path_id()
+    p, path = packed, _paths.forced_id()
+    (n, k) = p.shape
     if p.scheme == "da8w8":
-        return torch.ops.xeon.da8w8_linear(x, p.packed, p.compensation, p.scale, bias, p.in_features,
-                                           p.act_symmetric, path)
+        return torch.ops.xeon.da8w8_linear(x, p.packed, p.compensation, p.scale, bias, n, k, p.act_symmetric, path)
     if p.scheme == "a16w8":
-        return torch.ops.xeon.a16w8_linear(x, p.packed, p.scale, bias, p.in_features, path)
+        return torch.ops.xeon.a16w8_linear(x, p.packed, p.scale, bias, n, k, path)
     if p.scheme == "da8w4":
-        return torch.ops.xeon.da8w4_linear(x, p.packed, p.scale, p.zero, p.compensation, bias, p.out_features,
+        return torch.ops.xeon.da8w4_linear(x, p.packed, p.scale, p.zero, p.compensation, bias, n, k,
                                            p.act_symmetric, path)
-    return torch.ops.xeon.a16w4_linear(x, p.packed, p.scale, p.zero, bias, p.out_features, path)
+    return torch.ops.xeon.a16w4_linear(x, p.packed, p.scale, p.zero, bias, n, k, path)

@@ -1,4 +1,4 @@
-"""Quantization parameters with torchao 0.18's arithmetic (../shared/quant-semantics.md).
+"""Quantization parameters with torchao 0.18's arithmetic (choose_qparams_affine + quantize_affine).
 
 Weights: int8, symmetric, per output channel, as torchao's Int8Tensor.from_hp(weight, PerRow()) for both
 Int8DynamicActivationInt8WeightConfig and Int8WeightOnlyConfig. Activations: per token, dynamic, by the
@@ -35,7 +35,6 @@ def quantize_per_token(x: torch.Tensor, symmetric: bool = True, quant_min: int =
     return codes, scale, zp
 
 
-INT4_GROUP_SIZES = (32, 64, 128, 256)
 # torchao's eps for int4 weights (Int4OpaqueTensor.from_hp and from_hp_da8w4).
 _INT4_EPS = 1e-6
 

@@ -12,8 +12,7 @@ import sys
 
 import torch
 
-from . import _paths, int4_layout
-from .quant import INT4_GROUP_SIZES
+from . import _paths, layouts
 
 _lib = None  # keeps the registrations alive
 
@@ -28,19 +27,17 @@ def _prepack(weight, scales, qzeros):
     if qzeros.shape != scales.shape:
         raise ValueError(f"qzeros: expected shape {tuple(scales.shape)}, got {tuple(qzeros.shape)}")
     g = scales.shape[1]
-    if g == 0 or k % g != 0 or k // g not in INT4_GROUP_SIZES:
-        raise ValueError(f"scales: K = {k} over {g} groups does not give a group size in {INT4_GROUP_SIZES}")
+    if g == 0 or k % g != 0 or k // g not in layouts.INT4_GROUP_SIZES:
+        raise ValueError(f"scales: K = {k} over {g} groups does not give a group size in {layouts.INT4_GROUP_SIZES}")
     group = k // g
-    if n % int4_layout.N_BLOCK_INT4 != 0:
-        raise ValueError(f"weight: N = {n} must be a multiple of {int4_layout.N_BLOCK_INT4} (torchao's DA8W4 rule)")
+    if n % layouts.INT4_N_BLOCK != 0:
+        raise ValueError(f"weight: N = {n} must be a multiple of {layouts.INT4_N_BLOCK} (torchao's DA8W4 rule)")
     if int(weight.max()) > 15:
         raise ValueError("weight: uint4 codes must lie in [0, 15]")
     if int(qzeros.min()) < 0 or int(qzeros.max()) > 15:
         raise ValueError("qzeros: zero points must lie in [0, 15]")
-    zero = qzeros.to(torch.int32)
-    comp = int4_layout.da8w4_compensation(weight, zero, group)
-    return (int4_layout.pack_codes(weight, group, "vnni4"), int4_layout.pack_params(scales),
-            int4_layout.pack_params(qzeros.to(torch.int8)), int4_layout.pack_params(comp))
+    parts = layouts.pack("da8w4", weight, scales, qzeros.to(torch.int32), group)
+    return parts["codes"], parts["scale"], parts["zero"], parts["sum"]
 
 
 def _linear(input, input_scales, input_qzeros, weight, weight_scales, weight_qzeros, compensation, bias,
@@ -48,7 +45,7 @@ def _linear(input, input_scales, input_qzeros, weight, weight_scales, weight_qze
     n = weight.size(0) * weight.size(3) * 2
     return torch.ops.xeon.da8w4_linear_quantized(input, input_scales.reshape(-1), input_qzeros.reshape(-1), weight,
                                                  weight_scales, weight_qzeros, compensation, bias, n, output_dtype,
-                                                 _paths.path_id())
+                                                 _paths.forced_id())
 
 
 def register() -> bool:

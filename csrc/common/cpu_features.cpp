@@ -60,12 +60,19 @@ const CpuFeatures& cpu_features() {
 }
 
 int64_t CpuFeatures::as_bits() const {
-  const bool bits[] = {avx512f, avx512bw, avx512vl, avx512dq, avx512_vnni, avx512_bf16,
-                       amx_tile, amx_int8, amx_bf16, os_avx512, os_amx, amx_permitted,
-                       avx2, fma, os_avx};
   int64_t out = 0;
-  for (int i = 0; i < static_cast<int>(sizeof(bits)); ++i)
-    if (bits[i]) out |= int64_t{1} << i;
+  int i = 0;
+  for (const FeatureBit& f : kFeatureBits) {
+    if (this->*f.member) out |= int64_t{1} << i;
+    ++i;
+  }
+  return out;
+}
+
+CpuFeatures CpuFeatures::from_bits(int64_t bits) {
+  CpuFeatures out;
+  int i = 0;
+  for (const FeatureBit& f : kFeatureBits) out.*f.member = (bits >> i++) & 1;
   return out;
 }
 

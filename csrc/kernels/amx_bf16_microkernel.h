@@ -8,7 +8,7 @@
 // kernels of PyTorch do on this path.
 #pragma once
 #include <cstdint>
-#include "common/block_sizes.h"
+#include "pack/layouts.h"
 #include "kernels/amx_microkernel.h"
 #include "kernels/int4_microkernel.h"
 #include "kernels/thread_cache.h"
@@ -18,29 +18,29 @@
 namespace xeon {
 namespace {
 
-static_assert(kBf16TileK * 2 == kTileColsBytes, "one TDPBF16PS step is one 64-byte A-tile row");
+
 
 
 // int4 N-block nb of A16W4 -> bf16 [2 halves][K/2][16][2].
 template <class S>
-const uint16_t* dequantized_a16w4_block(const A16w4GemmArgs& g, int64_t nb) {
-  const int64_t half_bytes = g.K * kHalf * 2;
+const uint16_t* dequantized_a16w4_block(const A16w4Args& g, int64_t nb) {
+  const int64_t half_bytes = g.K * kInt4Half * 2;
   return reinterpret_cast<const uint16_t*>(thread_cached_block<1>(g.call_id, nb, 2 * half_bytes, [&](uint8_t* dst) {
     const int64_t G = g.K / g.group;
     const typename S::vf eight = S::bcast_f(8.f);
     uint16_t* out[2] = {reinterpret_cast<uint16_t*>(dst), reinterpret_cast<uint16_t*>(dst + half_bytes)};
     for (int64_t gi = 0; gi < G; ++gi) {
       const int64_t p = (nb * G + gi) * kNBlockInt4;
-      const typename S::vf s[2] = {S::load_f(g.w_scale + p), S::load_f(g.w_scale + p + kHalf)};
-      const typename S::vf z[2] = {S::load_f(g.w_zero + p), S::load_f(g.w_zero + p + kHalf)};
-      const uint8_t* wg = g.w + (nb * G + gi) * g.group * kHalf;
+      const typename S::vf s[2] = {S::load_f(g.w_scale + p), S::load_f(g.w_scale + p + kInt4Half)};
+      const typename S::vf z[2] = {S::load_f(g.w_zero + p), S::load_f(g.w_zero + p + kInt4Half)};
+      const uint8_t* wg = g.w + (nb * G + gi) * g.group * kInt4Half;
       for (int64_t kk = 0; kk < g.group; kk += 2) {
         typename S::vf q[2][2];  // [k parity][half]
-        S::load_u4x32_as_f(wg + kk * kHalf, q[0][0], q[0][1]);
-        S::load_u4x32_as_f(wg + (kk + 1) * kHalf, q[1][0], q[1][1]);
+        S::load_u4x32_as_f(wg + kk * kInt4Half, q[0][0], q[0][1]);
+        S::load_u4x32_as_f(wg + (kk + 1) * kInt4Half, q[1][0], q[1][1]);
         const int64_t k = gi * g.group + kk;
         for (int h = 0; h < 2; ++h)
-          S::store_bf16_pairs(out[h] + k * kHalf, S::fma(S::sub_f(q[0][h], eight), s[h], z[h]),
+          S::store_bf16_pairs(out[h] + k * kInt4Half, S::fma(S::sub_f(q[0][h], eight), s[h], z[h]),
                               S::fma(S::sub_f(q[1][h], eight), s[h], z[h]));
       }
     }
@@ -49,7 +49,7 @@ const uint16_t* dequantized_a16w4_block(const A16w4GemmArgs& g, int64_t nb) {
 
 // int8 N-blocks [nb0, nb0 + nbs) of A16W8 -> bf16 [nbs][K/2][16][2] (exact).
 template <class S>
-const uint16_t* converted_a16w8_panel(const A16W8GemmArgs& g, int64_t nb0, int64_t nbs) {
+const uint16_t* converted_a16w8_panel(const A16w8Args& g, int64_t nb0, int64_t nbs) {
   const int64_t block_bytes = g.K * kNBlock * 2;
   // keyed by micro-block (nb0 advances by kAmxMaxBlocks), so a panel's micro-blocks take distinct slots
   const int64_t key = nb0 / kAmxMaxBlocks;
@@ -73,22 +73,6 @@ void amx_bf16_gemm_block(const BFloat16* x, int64_t K, int64_t rows, const uint1
     amx_run<T, MT, NT, TileDot::kBf16>(x, K * 2, w, w_bstride, K * 2, kTileColsBytes, c, ldc);
   });
 }
-
-template <class T, class S>
-struct AmxBf16Policy {
-  static constexpr int64_t kRows = kAmxMaxRows, kCols = kAmxMaxBlocks * kNBlock;
-  static constexpr bool kWidePanels = true;
-  static_assert(kCols == kNBlockInt4, "one int4 N-block per call");
-  static void a16w4_block(const A16w4GemmArgs& g, int64_t m0, int64_t rows, int64_t nb, float* c, int64_t ldc) {
-    amx_bf16_gemm_block<T>(g.x_bf16 + m0 * g.K, g.K, rows, dequantized_a16w4_block<S>(g, nb), g.K * kHalf * 2, 2, c,
-                           ldc);
-  }
-  static void fma_block(const A16W8GemmArgs& g, int64_t m0, int64_t rows, int64_t nb0, int64_t nbs, float* c,
-                        int64_t ldc) {
-    amx_bf16_gemm_block<T>(g.x_bf16 + m0 * g.K, g.K, rows, converted_a16w8_panel<S>(g, nb0, nbs),
-                           g.K * kNBlock * 2, nbs, c, ldc);
-  }
-};
 
 }  // namespace
 }  // namespace xeon

@@ -15,22 +15,22 @@ namespace xeon {
 namespace {
 
 template <class S>
-const int8_t* unpacked_int4_block(const Da8w4GemmArgs& g, int64_t nb) {
-  const int64_t half_bytes = g.K * kHalf;
+const int8_t* unpacked_int4_block(const Da8w4Args& g, int64_t nb) {
+  const int64_t half_bytes = g.K * kInt4Half;
   return reinterpret_cast<const int8_t*>(thread_cached_block<0>(g.call_id, nb, 2 * half_bytes, [&](uint8_t* dst) {
     // The packed quads of consecutive groups are contiguous: quad k/4 is at byte (k/4) * 64.
-    const uint8_t* src = g.w + nb * g.K * kHalf;
+    const uint8_t* src = g.w + nb * g.K * kInt4Half;
     for (int64_t q = 0; q < g.K / kKQuad; ++q) {
       typename S::vi lo, hi;
-      S::unpack_nibbles(S::load_i(src + q * kKQuad * kHalf), lo, hi);
-      S::store_i(reinterpret_cast<int32_t*>(dst + q * kKQuad * kHalf), lo);
-      S::store_i(reinterpret_cast<int32_t*>(dst + half_bytes + q * kKQuad * kHalf), hi);
+      S::unpack_nibbles(S::load_i(src + q * kKQuad * kInt4Half), lo, hi);
+      S::store_i(reinterpret_cast<int32_t*>(dst + q * kKQuad * kInt4Half), lo);
+      S::store_i(reinterpret_cast<int32_t*>(dst + half_bytes + q * kKQuad * kInt4Half), hi);
     }
   }));
 }
 
 template <class T, class S>
-void amx_da8w4_block(const Da8w4GemmArgs& g, int64_t m0, int64_t rows, int64_t nb, float* c, int64_t ldc) {
+void amx_da8w4_block(const Da8w4Args& g, int64_t m0, int64_t rows, int64_t nb, float* c, int64_t ldc) {
   const int8_t* w = unpacked_int4_block<S>(g, nb);
   const int64_t G = g.K / g.group;
   const int kstep = static_cast<int>(std::min<int64_t>(g.group, kTileColsBytes));
@@ -41,23 +41,23 @@ void amx_da8w4_block(const Da8w4GemmArgs& g, int64_t m0, int64_t rows, int64_t n
   dispatch_amx_shape(rows, 2, [&]<int MT, int NT>() {
     amx_configure<T, MT, NT>(static_cast<int>(rows), kstep);
     for (int64_t gi = 0; gi < G; ++gi) {
-      amx_run<T, MT, NT>(g.a + m0 * g.K + gi * g.group, g.K, w + gi * g.group * kHalf, g.K * kHalf, g.group,
+      amx_run<T, MT, NT>(g.a.codes + m0 * g.K + gi * g.group, g.K, w + gi * g.group * kInt4Half, g.K * kInt4Half, g.group,
                          kstep, acc, kNBlockInt4);
       ch.load_group(g, nb, gi);
       for (int64_t i = 0; i < rows; ++i) {
-        const typename S::vi a[2] = {S::load_i(acc + i * kNBlockInt4), S::load_i(acc + i * kNBlockInt4 + kHalf)};
-        typename S::vf f[2] = {S::load_f(c + i * ldc), S::load_f(c + i * ldc + kHalf)};
+        const typename S::vi a[2] = {S::load_i(acc + i * kNBlockInt4), S::load_i(acc + i * kNBlockInt4 + kInt4Half)};
+        typename S::vf f[2] = {S::load_f(c + i * ldc), S::load_f(c + i * ldc + kInt4Half)};
         ch.update_row(a, g.a_sum[(m0 + i) * G + gi], f);
         S::store_f(c + i * ldc, f[0]);
-        S::store_f(c + i * ldc + kHalf, f[1]);
+        S::store_f(c + i * ldc + kInt4Half, f[1]);
       }
     }
   });
   for (int64_t i = 0; i < rows; ++i) {
-    typename S::vf f[2] = {S::load_f(c + i * ldc), S::load_f(c + i * ldc + kHalf)};
-    ch.finish_row(g.a_comp[m0 + i], f);
+    typename S::vf f[2] = {S::load_f(c + i * ldc), S::load_f(c + i * ldc + kInt4Half)};
+    ch.finish_row(g.a.zero_u8[m0 + i], f);
     S::store_f(c + i * ldc, f[0]);
-    S::store_f(c + i * ldc + kHalf, f[1]);
+    S::store_f(c + i * ldc + kInt4Half, f[1]);
   }
 }
 

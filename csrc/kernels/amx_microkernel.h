@@ -4,7 +4,7 @@
 #pragma once
 #include <algorithm>
 #include <cstdint>
-#include "common/block_sizes.h"
+#include "pack/layouts.h"
 #include "kernels/amx_tiles.h"
 
 // Internal linkage: each ISA translation unit gets its own copy, compiled for

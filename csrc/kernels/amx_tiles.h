@@ -17,5 +17,8 @@ static_assert(sizeof(TileConfig) == 64, "AMX tile config is 64 bytes");
 constexpr int kTileRows = 16;
 constexpr int kTileColsBytes = 64;
 constexpr int kNumTiles = 8;
+// One TDPBF16PS step covers one 64-byte A-tile row: 32 bf16 of k. The AMX-BF16 kernels take K that is a
+// multiple of it (others run the fp32-FMA kernels).
+constexpr int64_t kBf16TileK = kTileColsBytes / 2;
 
 }  // namespace xeon

@@ -29,18 +29,6 @@ inline void write_outputs(const OutputArgs& o, int64_t N, int64_t m0, int64_t ro
   });
 }
 
-// DA8W8. acc: [rows][ldc] int32 for rows m0.., columns n0.. (n columns valid).
-inline void int8_epilogue(const Int8GemmArgs& g, const int32_t* acc, int64_t ldc, int64_t m0, int64_t rows,
-                          int64_t n0, int64_t n) {
-  write_outputs(g.o, g.N, m0, rows, n0, n, [&](int64_t i, int64_t j) {
-    const int64_t m = m0 + i, c = n0 + j;
-    // Modulo-2^32 arithmetic is exact here: the true value fits in int32 (kMaxKInt8).
-    const int32_t v = static_cast<int32_t>(static_cast<uint32_t>(acc[i * ldc + j]) -
-                                           static_cast<uint32_t>(g.a_comp[m]) * static_cast<uint32_t>(g.w_sum[c]));
-    return static_cast<float>(v) * g.a_scale[m] * g.w_scale[c];
-  });
-}
-
 // acc: [rows][ldc] fp32; y = acc * row_scale[m] (when given) + bias[n].
 inline void float_epilogue(const OutputArgs& o, int64_t N, const float* acc, int64_t ldc, int64_t m0, int64_t rows,
                            int64_t n0, int64_t n, const float* row_scale) {
@@ -49,11 +37,38 @@ inline void float_epilogue(const OutputArgs& o, int64_t N, const float* acc, int
   });
 }
 
+// One epilogue per scheme, overloaded on its argument struct. acc: [rows][ldc] for rows m0.., columns
+// n0.. (n columns valid).
+
+// DA8W8: y = (acc - zero_u8[m] * w_sum[n]) * a.scale[m] * w_scale[n] + bias[n].
+inline void epilogue(const Da8w8Args& g, const int32_t* acc, int64_t ldc, int64_t m0, int64_t rows, int64_t n0,
+                     int64_t n) {
+  write_outputs(g.o, g.N, m0, rows, n0, n, [&](int64_t i, int64_t j) {
+    const int64_t m = m0 + i, c = n0 + j;
+    // Modulo-2^32 arithmetic is exact here: the true value fits in int32 (kMaxKInt8).
+    const int32_t v = static_cast<int32_t>(static_cast<uint32_t>(acc[i * ldc + j]) -
+                                           static_cast<uint32_t>(g.a.zero_u8[m]) * static_cast<uint32_t>(g.w_sum[c]));
+    return static_cast<float>(v) * g.a.scale[m] * g.w_scale[c];
+  });
+}
+
 // A16W8: y = acc * w_scale[n] + bias[n].
-inline void a16w8_epilogue(const A16W8GemmArgs& g, const float* acc, int64_t ldc, int64_t m0, int64_t rows,
-                           int64_t n0, int64_t n) {
+inline void epilogue(const A16w8Args& g, const float* acc, int64_t ldc, int64_t m0, int64_t rows, int64_t n0,
+                     int64_t n) {
   write_outputs(g.o, g.N, m0, rows, n0, n,
                 [&](int64_t i, int64_t j) { return acc[i * ldc + j] * g.w_scale[n0 + j]; });
+}
+
+// DA8W4: the micro-kernels leave the scaled group sums; y = acc * a.scale[m] + bias[n].
+inline void epilogue(const Da8w4Args& g, const float* acc, int64_t ldc, int64_t m0, int64_t rows, int64_t n0,
+                     int64_t n) {
+  float_epilogue(g.o, g.N, acc, ldc, m0, rows, n0, n, g.a.scale);
+}
+
+// A16W4: y = acc + bias[n].
+inline void epilogue(const A16w4Args& g, const float* acc, int64_t ldc, int64_t m0, int64_t rows, int64_t n0,
+                     int64_t n) {
+  float_epilogue(g.o, g.N, acc, ldc, m0, rows, n0, n, nullptr);
 }
 
 }  // namespace

@@ -1,128 +1,91 @@
-// The GEMM driver shared by every path: splits (M, N) into tasks for torch's
-// thread pool, runs a micro-kernel policy over each task's blocks and applies
-// the epilogue. A policy supplies the block shape and the micro-kernel call:
-//   static constexpr int64_t kRows, kCols;   // rows / columns per micro-kernel call
-//   static void int8_block(g, m0, rows, nb0, nblocks, int32_t* c, ldc);  (Int8 policies)
-//   static void fma_block(g, m0, rows, nb0, nblocks, float* c, ldc);     (A16W8 policies)
+// The GEMM driver shared by every path and scheme: splits (M, N) into tasks for torch's thread pool,
+// runs a micro-kernel policy over each task's blocks and applies the scheme's epilogue (epilogue.h).
+// A policy P supplies (kernel_policies.h):
+//   kRows, kCols        rows / columns of one micro-kernel call (kCols a multiple of kNBlock);
+//   kTaskRows           rows of one task (a multiple of kRows);
+//   kWidePanels         whether a task takes several micro-blocks of columns (the tile policies), and then
+//   kPanelBytes         the weight bytes one task panel may hold, and
+//   cached_bytes_per_column(g)  the bytes the policy holds per column (its converted weights);
+//   kTiles              whether it runs AMX tiles (reported by gemm_stats.h);
+//   block(g, m0, rows, nb0, nbs, acc, ldc)  overloaded per scheme's argument struct: acc[0:rows][0:nbs*16]
+//                       for rows m0.. and 16-column N-blocks nb0..nb0+nbs (int32 for DA8W8, else fp32).
 #pragma once
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
+#include <type_traits>
 #include <torch/csrc/stable/ops.h>
-#include "common/block_sizes.h"
+#include "common/int_math.h"
 #include "kernels/epilogue.h"
 #include "kernels/gemm_args.h"
+#include "kernels/gemm_stats.h"
 #include "kernels/thread_cache.h"
+#include "pack/layouts.h"
 
 // Internal linkage: each ISA translation unit gets its own copy, compiled for
 // its own target (see kernels/kernel_prelude.h).
 namespace xeon {
 namespace {
 
-// Rows of one task. Consecutive tasks walk M within one column panel, and
-// parallel_for hands each thread a contiguous task range, so a thread reuses
-// its weight panel from cache across its M-chunks. 256 rows keep a 4096-wide
-// u8 activation chunk (1 MiB) within a core's L2 on the AMX machine (2 MiB).
-constexpr int64_t kTaskRows = 256;
-// Weight bytes of one task panel for the tile kernels: half of the AMX machine's 2 MiB
-// L2 per core, the rest left to the activation rows and accumulators.
-constexpr int64_t kPanelBytes = int64_t{1} << 20;
+// The accumulator type of a scheme's micro-kernels.
+template <class Args>
+using AccOf = std::conditional_t<std::is_same_v<Args, Da8w8Args>, int32_t, float>;
+
 // Fewest tasks per thread when widening panels, so uneven task times still balance.
 constexpr int64_t kMinTasksPerThread = 4;
 
-// Micro-blocks (P::kCols columns each) per task panel. Policies with kWidePanels (the AMX
-// kernels) widen the panel while its weights fit kPanelBytes, so each activation block loaded
-// into cache feeds several micro-blocks (at M = 1024 a 32-column panel would re-stream all the
-// activations from L3 for every 32 output columns); the vector kernels stream weights and take one.
-template <class P>
-int64_t panel_blocks(int64_t N, int64_t M, int64_t micro_block_bytes) {
-  if (!P::kWidePanels) return 1;
-  const int64_t micro_blocks = ceil_div(N, P::kCols);
-  const int64_t tasks_at_one = micro_blocks * ceil_div(M, kTaskRows);
-  const int64_t threads = std::max<int64_t>(1, torch::stable::get_num_threads());
-  const int64_t by_cache = kPanelBytes / std::max<int64_t>(1, micro_block_bytes);
-  const int64_t by_threads = tasks_at_one / (kMinTasksPerThread * threads);
-  return std::clamp<int64_t>(std::min(by_cache, by_threads), 1, kMaxPanelBlocks);
+// Micro-blocks (P::kCols columns each) per task panel. Policies with kWidePanels (the AMX kernels)
+// widen the panel while its weights fit P::kPanelBytes, so each activation block loaded into cache feeds
+// several micro-blocks (at M = 1024 a 32-column panel would re-stream all the activations from L3 for
+// every 32 output columns); the vector kernels stream weights and take one.
+template <class P, class Args>
+int64_t panel_blocks(const Args& g) {
+  if constexpr (!P::kWidePanels) {
+    return 1;
+  } else {
+    const int64_t micro_blocks = ceil_div(g.N, P::kCols);
+    const int64_t tasks_at_one = micro_blocks * ceil_div(g.M, P::kTaskRows);
+    const int64_t threads = std::max<int64_t>(1, torch::stable::get_num_threads());
+    const int64_t micro_block_bytes = std::max<int64_t>(1, P::cached_bytes_per_column(g) * P::kCols);
+    const int64_t by_cache = P::kPanelBytes / micro_block_bytes;
+    const int64_t by_threads = tasks_at_one / (kMinTasksPerThread * threads);
+    return std::clamp<int64_t>(std::min(by_cache, by_threads), 1, kMaxPanelBlocks);
+  }
 }
 
-// Runs block(m0, rows, nb0, nbs, acc) then epilogue(acc, m0, rows, n0, n) over every micro-block
-// of the output, panel_blocks micro-blocks per task. nb0 / nbs count 16-column blocks.
-template <class Acc, class P, class Args, class Block, class Epi>
-void run_tasks(const Args& g, int64_t panel_blocks, Block&& block, Epi&& epilogue) {
-  static_assert(P::kCols % kNBlock == 0 && kTaskRows % P::kRows == 0, "policy block shape");
+// Runs P over every micro-block of the output. Consecutive tasks walk M within one column panel, and
+// parallel_for hands each thread a contiguous task range, so a thread reuses its weight panel from cache
+// across its M-chunks.
+template <class P, class Args>
+void gemm(const Args& g) {
+  using Acc = AccOf<Args>;
+  static_assert(P::kCols % kNBlock == 0 && P::kTaskRows % P::kRows == 0, "policy block shape");
   if (g.M == 0 || g.N == 0) return;
   const int64_t n_blocks = ceil_div(g.N, kNBlock);
   const int64_t micro = P::kCols / kNBlock;  // 16-column blocks per micro-block
-  const int64_t blocks_per_panel = micro * panel_blocks;
+  const int64_t blocks_per_panel = micro * panel_blocks<P>(g);
   const int64_t n_panels = ceil_div(n_blocks, blocks_per_panel);
-  const int64_t m_chunks = ceil_div(g.M, kTaskRows);
+  const int64_t m_chunks = ceil_div(g.M, P::kTaskRows);
+  std::atomic<int64_t> chunks{0};
   torch::stable::parallel_for(0, n_panels * m_chunks, 1, [&](int64_t begin, int64_t end) {
+    chunks.fetch_add(1, std::memory_order_relaxed);
     alignas(64) Acc c[P::kRows * P::kCols];
     for (int64_t t = begin; t < end; ++t) {
       const int64_t panel = t / m_chunks, chunk = t % m_chunks;
-      const int64_t m_end = std::min(g.M, (chunk + 1) * kTaskRows);
-      for (int64_t m0 = chunk * kTaskRows; m0 < m_end; m0 += P::kRows) {
+      const int64_t m_end = std::min(g.M, (chunk + 1) * P::kTaskRows);
+      const int64_t nb_end = std::min(n_blocks, (panel + 1) * blocks_per_panel);
+      for (int64_t m0 = chunk * P::kTaskRows; m0 < m_end; m0 += P::kRows) {
         const int64_t rows = std::min<int64_t>(P::kRows, m_end - m0);
-        for (int64_t nb0 = panel * blocks_per_panel; nb0 < std::min(n_blocks, (panel + 1) * blocks_per_panel);
-             nb0 += micro) {
+        for (int64_t nb0 = panel * blocks_per_panel; nb0 < nb_end; nb0 += micro) {
           const int64_t nbs = std::min(micro, n_blocks - nb0);
           const int64_t n0 = nb0 * kNBlock, n = std::min(nbs * kNBlock, g.N - n0);
-          block(m0, rows, nb0, nbs, c);
-          epilogue(c, m0, rows, n0, n);
+          P::block(g, m0, rows, nb0, nbs, c, P::kCols);
+          epilogue(g, c, P::kCols, m0, rows, n0, n);
         }
       }
     }
   });
-}
-
-template <class P>
-void int8_gemm(const Int8GemmArgs& g) {
-  run_tasks<int32_t, P>(
-      g, panel_blocks<P>(g.N, g.M, g.Kpad * P::kCols),  // int8 weight bytes
-      [&](int64_t m0, int64_t rows, int64_t nb0, int64_t nbs, int32_t* c) {
-        P::int8_block(g, m0, rows, nb0, nbs, c, P::kCols);
-      },
-      [&](const int32_t* c, int64_t m0, int64_t rows, int64_t n0, int64_t n) {
-        int8_epilogue(g, c, P::kCols, m0, rows, n0, n);
-      });
-}
-
-template <class P>
-void a16w8_gemm(const A16W8GemmArgs& g) {
-  run_tasks<float, P>(
-      g, panel_blocks<P>(g.N, g.M, g.K * P::kCols * 2),  // bf16 weight bytes (AMX-BF16 policy)
-      [&](int64_t m0, int64_t rows, int64_t nb0, int64_t nbs, float* c) {
-        P::fma_block(g, m0, rows, nb0, nbs, c, P::kCols);
-      },
-      [&](const float* c, int64_t m0, int64_t rows, int64_t n0, int64_t n) {
-        a16w8_epilogue(g, c, P::kCols, m0, rows, n0, n);
-      });
-}
-
-// int4 policies compute one 32-channel N-block (two 16-column driver blocks) per call.
-template <class P>
-void da8w4_gemm(const Da8w4GemmArgs& g) {
-  static_assert(P::kCols == kNBlockInt4, "int4 policies work on whole int4 N-blocks");
-  run_tasks<float, P>(
-      g, panel_blocks<P>(g.N, g.M, g.K * P::kCols),  // unpacked int8 weight bytes
-      [&](int64_t m0, int64_t rows, int64_t nb0, int64_t, float* c) {
-        P::da8w4_block(g, m0, rows, nb0 * kNBlock / kNBlockInt4, c, P::kCols);
-      },
-      [&](const float* c, int64_t m0, int64_t rows, int64_t n0, int64_t n) {
-        float_epilogue(g.o, g.N, c, P::kCols, m0, rows, n0, n, g.a_scale);
-      });
-}
-
-template <class P>
-void a16w4_gemm(const A16w4GemmArgs& g) {
-  static_assert(P::kCols == kNBlockInt4, "int4 policies work on whole int4 N-blocks");
-  run_tasks<float, P>(
-      g, panel_blocks<P>(g.N, g.M, g.K * P::kCols * 2),  // bf16 weight bytes (AMX-BF16 policy)
-      [&](int64_t m0, int64_t rows, int64_t nb0, int64_t, float* c) {
-        P::a16w4_block(g, m0, rows, nb0 * kNBlock / kNBlockInt4, c, P::kCols);
-      },
-      [&](const float* c, int64_t m0, int64_t rows, int64_t n0, int64_t n) {
-        float_epilogue(g.o, g.N, c, P::kCols, m0, rows, n0, n, nullptr);
-      });
+  record_gemm_stats({P::kTiles ? 1 : 0, n_panels * m_chunks, chunks.load(), P::kRows, P::kCols});
 }
 
 }  // namespace

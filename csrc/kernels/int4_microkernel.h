@@ -1,10 +1,10 @@
-// int4-grouped micro-kernels on a 16-lane SIMD backend S: DA8W4 on VNNI (small M),
+// int4-grouped micro-kernels on a 16-lane SIMD backend S: DA8W4 on VNNI dot products,
 // the DA8W4 per-group update shared with the AMX kernel, and A16W4 by fp32 FMA.
-// One call covers one 32-channel int4 N-block (block_sizes.h, Layout::kInt4*) and
+// One call covers one 32-channel int4 N-block (layouts.h) and
 // writes fp32 [rows][32] for the final epilogue (y = acc * row scale + bias).
 #pragma once
 #include <cstdint>
-#include "common/block_sizes.h"
+#include "pack/layouts.h"
 #include "kernels/gemm_args.h"
 
 // Internal linkage: each ISA translation unit gets its own copy, compiled for
@@ -12,51 +12,53 @@
 namespace xeon {
 namespace {
 
-constexpr int64_t kHalf = kNBlockInt4 / 2;  // 16 channels: one vector of lanes
+// 16-column driver blocks (gemm_driver.h) per 32-channel int4 N-block.
+constexpr int64_t kInt4Blocks16 = kNBlockInt4 / kNBlock;
 
 // DA8W4 in fp32, per output (m, n), with acc_g = sum over group g of a_u8 * w, asum_g = sum of a_u8 and
 // c = the u8 value meaning 0 (gemm_args.h):
-//   sum_g s_g sum_k (a_u8 - c)(w - zw_g) = sum_g [s_g acc_g - (s_g zw_g) asum_g] - c sum_g s_g comp_g.
+//   sum_g s_g sum_k (a_u8 - c)(w - zw_g) = sum_g [s_g acc_g - (s_g zw_g) asum_g] - c sum_g s_g csum_g,
+// csum_g = w_centered_sum = sum over the group of (w - zw_g).
 // Per group only f = fma(-asum, s zw, fma(float(acc), s, f)) runs per row; the channel terms s, s zw and
-// s3 = sum_g s comp are computed once per group for all rows, and f -= c * s3 once at the end. (acc and
+// s3 = sum_g s csum are computed once per group for all rows, and f -= c * s3 once at the end. (acc and
 // asum are exact in fp32: at most 255 x 15 x 256 and 255 x 256.)
 template <class S>
 struct Da8w4Channels {
   typename S::vf s[2], szw[2], s3[2];  // per 16-channel half
   Da8w4Channels() { s3[0] = s3[1] = S::zero_f(); }
-  void load_group(const Da8w4GemmArgs& g, int64_t nb, int64_t gi) {
+  void load_group(const Da8w4Args& g, int64_t nb, int64_t gi) {
     const int64_t p = (nb * (g.K / g.group) + gi) * kNBlockInt4;
     for (int h = 0; h < 2; ++h) {
-      s[h] = S::load_f(g.w_scale + p + h * kHalf);
-      szw[h] = S::mul_f(s[h], S::cvt_f(S::load_s8_as_i(g.w_zero + p + h * kHalf)));
-      s3[h] = S::fma(s[h], S::cvt_f(S::load_i(g.w_comp + p + h * kHalf)), s3[h]);
+      s[h] = S::load_f(g.w_scale + p + h * kInt4Half);
+      szw[h] = S::mul_f(s[h], S::cvt_f(S::load_s8_as_i(g.w_zero + p + h * kInt4Half)));
+      s3[h] = S::fma(s[h], S::cvt_f(S::load_i(g.w_centered_sum + p + h * kInt4Half)), s3[h]);
     }
   }
   void update_row(const typename S::vi* acc, int32_t asum, typename S::vf* f) const {
     const typename S::vf neg_asum = S::bcast_f(-static_cast<float>(asum));
     for (int h = 0; h < 2; ++h) f[h] = S::fma(neg_asum, szw[h], S::fma(S::cvt_f(acc[h]), s[h], f[h]));
   }
-  void finish_row(int32_t a_comp, typename S::vf* f) const {
-    const typename S::vf c = S::bcast_f(static_cast<float>(a_comp));
+  void finish_row(int32_t zero_u8, typename S::vf* f) const {
+    const typename S::vf c = S::bcast_f(static_cast<float>(zero_u8));
     for (int h = 0; h < 2; ++h) f[h] = S::sub_f(f[h], S::mul_f(c, s3[h]));
   }
 };
 
 // DA8W4, MR rows from m0, N-block nb: c[i][0:32] = the scaled group sums before the row scale.
 template <class S, int MR>
-void da8w4_vnni_tile(const Da8w4GemmArgs& g, int64_t m0, int64_t nb, float* c, int64_t ldc) {
+void da8w4_vnni_tile(const Da8w4Args& g, int64_t m0, int64_t nb, float* c, int64_t ldc) {
   const int64_t G = g.K / g.group, quads = g.group / kKQuad;
   Da8w4Channels<S> ch;
   typename S::vf f[MR][2];
   for (int i = 0; i < MR; ++i) f[i][0] = f[i][1] = S::zero_f();
   for (int64_t gi = 0; gi < G; ++gi) {
-    const uint8_t* wg = g.w + (nb * G + gi) * g.group * kHalf;
-    const uint8_t* ag = g.a + m0 * g.K + gi * g.group;
+    const uint8_t* wg = g.w + (nb * G + gi) * g.group * kInt4Half;
+    const uint8_t* ag = g.a.codes + m0 * g.K + gi * g.group;
     typename S::vi acc[MR][2];
     for (int i = 0; i < MR; ++i) acc[i][0] = acc[i][1] = S::zero_i();
     for (int64_t q = 0; q < quads; ++q) {
       typename S::vi b[2];
-      S::unpack_nibbles(S::load_i(wg + q * kKQuad * kHalf), b[0], b[1]);
+      S::unpack_nibbles(S::load_i(wg + q * kKQuad * kInt4Half), b[0], b[1]);
       for (int i = 0; i < MR; ++i) {
         const typename S::vi av = S::bcast_i32(ag + i * g.K + q * kKQuad);
         acc[i][0] = S::dpbusd(acc[i][0], av, b[0]);
@@ -67,32 +69,32 @@ void da8w4_vnni_tile(const Da8w4GemmArgs& g, int64_t m0, int64_t nb, float* c, i
     for (int i = 0; i < MR; ++i) ch.update_row(acc[i], g.a_sum[(m0 + i) * G + gi], f[i]);
   }
   for (int i = 0; i < MR; ++i) {
-    ch.finish_row(g.a_comp[m0 + i], f[i]);
+    ch.finish_row(g.a.zero_u8[m0 + i], f[i]);
     S::store_f(c + i * ldc, f[i][0]);
-    S::store_f(c + i * ldc + kHalf, f[i][1]);
+    S::store_f(c + i * ldc + kInt4Half, f[i][1]);
   }
 }
 
 // A16W4, MR rows from m0, N-block nb: c[i][0:32] = fma-chain over k of x * fma(q - 8, s, z).
 template <class S, int MR>
-void a16w4_fma_tile(const A16w4GemmArgs& g, int64_t m0, int64_t nb, float* c, int64_t ldc) {
+void a16w4_fma_tile(const A16w4Args& g, int64_t m0, int64_t nb, float* c, int64_t ldc) {
   const int64_t G = g.K / g.group;
   const typename S::vf eight = S::bcast_f(8.f);  // tinygemm's mid point of [0, 15]
   typename S::vf acc[MR][2];
   for (int i = 0; i < MR; ++i) acc[i][0] = acc[i][1] = S::zero_f();
   for (int64_t gi = 0; gi < G; ++gi) {
     const int64_t p = (nb * G + gi) * kNBlockInt4;
-    const typename S::vf s0 = S::load_f(g.w_scale + p), s1 = S::load_f(g.w_scale + p + kHalf);
-    const typename S::vf z0 = S::load_f(g.w_zero + p), z1 = S::load_f(g.w_zero + p + kHalf);
-    const uint8_t* wg = g.w + (nb * G + gi) * g.group * kHalf;
+    const typename S::vf s0 = S::load_f(g.w_scale + p), s1 = S::load_f(g.w_scale + p + kInt4Half);
+    const typename S::vf z0 = S::load_f(g.w_zero + p), z1 = S::load_f(g.w_zero + p + kInt4Half);
+    const uint8_t* wg = g.w + (nb * G + gi) * g.group * kInt4Half;
     for (int64_t kk = 0; kk < g.group; ++kk) {
       typename S::vf q0, q1;
-      S::load_u4x32_as_f(wg + kk * kHalf, q0, q1);
+      S::load_u4x32_as_f(wg + kk * kInt4Half, q0, q1);
       const typename S::vf w0 = S::fma(S::sub_f(q0, eight), s0, z0);
       const typename S::vf w1 = S::fma(S::sub_f(q1, eight), s1, z1);
       const int64_t k = gi * g.group + kk;
       for (int i = 0; i < MR; ++i) {
-        const typename S::vf xv = S::bcast_f(g.x[(m0 + i) * g.K + k]);
+        const typename S::vf xv = S::bcast_f(g.x.f32[(m0 + i) * g.K + k]);
         acc[i][0] = S::fma(xv, w0, acc[i][0]);
         acc[i][1] = S::fma(xv, w1, acc[i][1]);
       }
@@ -100,18 +102,19 @@ void a16w4_fma_tile(const A16w4GemmArgs& g, int64_t m0, int64_t nb, float* c, in
   }
   for (int i = 0; i < MR; ++i) {
     S::store_f(c + i * ldc, acc[i][0]);
-    S::store_f(c + i * ldc + kHalf, acc[i][1]);
+    S::store_f(c + i * ldc + kInt4Half, acc[i][1]);
   }
 }
 
-// Calls f.template operator()<R>() for R = rows in [1, 4].
-template <class F>
-inline void dispatch_rows4(int64_t rows, F&& f) {
+// Calls f.template operator()<R>() for R = rows in [1, MaxR] (MaxR <= 4).
+template <int MaxR, class F>
+inline void dispatch_rows(int64_t rows, F&& f) {
+  static_assert(MaxR >= 1 && MaxR <= 4, "up to 4 rows");
   switch (rows) {
     case 1: f.template operator()<1>(); break;
-    case 2: f.template operator()<2>(); break;
-    case 3: f.template operator()<3>(); break;
-    default: f.template operator()<4>(); break;
+    case 2: if constexpr (MaxR >= 2) f.template operator()<2>(); break;
+    case 3: if constexpr (MaxR >= 3) f.template operator()<3>(); break;
+    default: if constexpr (MaxR >= 4) f.template operator()<4>(); break;
   }
 }
 

@@ -6,13 +6,17 @@
 #pragma GCC target("avx2,fma")
 #include "kernels/simd_avx2.h"
 #include "kernels/kernel_policies.h"
+#include "kernels/path_kernels.h"
 
 namespace xeon {
 namespace {
-using Vnni = VnniPolicy<simd_avx2::Simd>;
-using Int4 = VnniInt4Policy<simd_avx2::Simd>;
+using S = simd_avx2::Simd;
+// The avx512 path's blocking (a 16-lane vector is two ymm halves here, so the 4 x 4 block's accumulators
+// alone fill AVX2's 16 registers twice: a smaller block is worth measuring on this path).
+constexpr Blocking kBlocking{.rows = 4, .col_blocks = 4, .task_rows = 256, .panel_bytes = 0};
 }  // namespace
-const KernelTable kAvx2Kernels = {"avx2", &int8_gemm<Vnni>, &a16w8_gemm<Vnni>, &da8w4_gemm<Int4>, &a16w4_gemm<Int4>,
-                                  -1, nullptr};
+// No int8 peak probe: AVX2 has no int8 dot-product instruction (dpbusd is emulated by vpmaddwd + adds).
+const KernelTable kAvx2Kernels =
+    PathKernels<VnniPolicy<S, kBlocking>, VnniInt4Policy<S, kBlocking>>::table(nullptr);
 }  // namespace xeon
 #pragma GCC pop_options

@@ -1,21 +1,22 @@
-// The avx512_emulated path: the avx512 micro-kernel source on the portable
-// 16-lane backend (simd_emulated.h), compiled for baseline x86-64, so machines
-// without AVX-512 run and test the same kernel, blocking and epilogue code.
+// The avx512_emulated path: the avx512 path's micro-kernel source and blocking on the portable 16-lane
+// model of the AVX-512 instructions (simd_emulated.h), so machines without AVX-512 run and test the same
+// kernel, blocking and epilogue code.
 #include "kernels/kernel_prelude.h"
 
 // Compiled for AVX2 + FMA so the 16-lane model vectorizes and std::fma is one
-// instruction (paths.cpp offers these paths only where the CPU has both).
+// instruction (paths.cpp offers this path only where the CPU has both).
 #pragma GCC push_options
 #pragma GCC target("avx2,fma")
 #include "kernels/simd_emulated.h"
 #include "kernels/kernel_policies.h"
+#include "kernels/path_kernels.h"
 
 namespace xeon {
 namespace {
-using Vnni = VnniPolicy<simd_emulated::Simd>;
-using Int4 = VnniInt4Policy<simd_emulated::Simd>;
+using S = simd_emulated::Simd;
+constexpr Blocking kBlocking{.rows = 4, .col_blocks = 4, .task_rows = 256, .panel_bytes = 0};  // as avx512
 }  // namespace
-const KernelTable kAvx512EmulatedKernels = {"avx512_emulated", &int8_gemm<Vnni>,  &a16w8_gemm<Vnni>,
-                                           &da8w4_gemm<Int4>, &a16w4_gemm<Int4>, -1, nullptr};
+const KernelTable kAvx512EmulatedKernels =
+    PathKernels<VnniPolicy<S, kBlocking>, VnniInt4Policy<S, kBlocking>>::table(nullptr);
 }  // namespace xeon
 #pragma GCC pop_options

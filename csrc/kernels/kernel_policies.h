@@ -1,75 +1,110 @@
-// Policies that bind a micro-kernel family to the GEMM driver (gemm_driver.h).
+// Policies that bind a micro-kernel family to the GEMM driver (gemm_driver.h states the contract).
+// Each is a template over its backends (SIMD S, tiles T) and a Blocking chosen by the ISA file that uses
+// it, so every path owns its block sizes.
 #pragma once
 #include "kernels/amx_bf16_microkernel.h"
 #include "kernels/amx_int4_microkernel.h"
 #include "kernels/amx_microkernel.h"
-#include "kernels/int4_microkernel.h"
 #include "kernels/gemm_driver.h"
+#include "kernels/int4_microkernel.h"
 #include "kernels/vnni_microkernel.h"
 
 namespace xeon {
 namespace {
 
-// 4 rows x 4 blocks: 16 accumulators + 4 weight vectors + 1 broadcast = 21 of
-// the 32 vector registers of AVX-512.
-constexpr int kVnniRows = 4;
-constexpr int kVnniBlocks = 4;
+// Block sizes of one path's policies.
+struct Blocking {
+  // Vector policies: rows and 16-column blocks of one register-blocked micro-kernel call (at most 4 each:
+  // vnni_microkernel.h's dispatch). Tile policies ignore them (2 x 2 tiles: 32 rows x 32 columns).
+  int rows;
+  int col_blocks;
+  // Rows of one driver task: consecutive M-blocks of a task reuse its weight panel from cache.
+  int64_t task_rows;
+  // Tile policies: weight bytes (as the policy caches them) of one task panel.
+  int64_t panel_bytes;
+};
 
-template <class S>
+// DA8W8 (vpdpbusd) and A16W8 (int8 -> fp32 FMA), B.rows x B.col_blocks blocks of 16 columns.
+template <class S, Blocking B>
 struct VnniPolicy {
-  static constexpr int64_t kRows = kVnniRows, kCols = kVnniBlocks * kNBlock;
-  static constexpr bool kWidePanels = false;
-  static void int8_block(const Int8GemmArgs& g, int64_t m0, int64_t rows, int64_t nb0, int64_t nbs, int32_t* c,
-                         int64_t ldc) {
+  static constexpr int64_t kRows = B.rows, kCols = B.col_blocks * kNBlock, kTaskRows = B.task_rows;
+  static constexpr bool kWidePanels = false, kTiles = false;
+  static void block(const Da8w8Args& g, int64_t m0, int64_t rows, int64_t nb0, int64_t nbs, int32_t* c,
+                    int64_t ldc) {
     const int64_t bstride = g.Kpad * kNBlock;
-    dispatch_tile_shape<kVnniRows, kVnniBlocks>(int(rows), int(nbs), [&]<int R, int NB>() {
-      vnni_tile<S, R, NB>(g.a + m0 * g.Kpad, g.Kpad, g.w + nb0 * bstride, bstride, g.Kpad / kKQuad, c, ldc);
+    dispatch_tile_shape<B.rows, B.col_blocks>(int(rows), int(nbs), [&]<int R, int NB>() {
+      vnni_tile<S, R, NB>(g.a.codes + m0 * g.Kpad, g.Kpad, g.w + nb0 * bstride, bstride, g.Kpad / kKQuad, c, ldc);
     });
   }
-  static void fma_block(const A16W8GemmArgs& g, int64_t m0, int64_t rows, int64_t nb0, int64_t nbs, float* c,
-                        int64_t ldc) {
+  static void block(const A16w8Args& g, int64_t m0, int64_t rows, int64_t nb0, int64_t nbs, float* c,
+                    int64_t ldc) {
     const int64_t bstride = g.K * kNBlock;
-    dispatch_tile_shape<kVnniRows, kVnniBlocks>(int(rows), int(nbs), [&]<int R, int NB>() {
-      fma_tile<S, R, NB>(g.x + m0 * g.K, g.K, g.w + nb0 * bstride, bstride, g.K, c, ldc);
+    dispatch_tile_shape<B.rows, B.col_blocks>(int(rows), int(nbs), [&]<int R, int NB>() {
+      fma_tile<S, R, NB>(g.x.f32 + m0 * g.K, g.K, g.w + nb0 * bstride, bstride, g.K, c, ldc);
     });
   }
 };
 
-template <class T>
-struct AmxPolicy {
-  static constexpr int64_t kRows = kAmxMaxRows, kCols = kAmxMaxBlocks * kNBlock;
-  static constexpr bool kWidePanels = true;
-  static void int8_block(const Int8GemmArgs& g, int64_t m0, int64_t rows, int64_t nb0, int64_t nbs, int32_t* c,
-                         int64_t ldc) {
+// The int4 schemes on vectors: one 32-channel int4 N-block per call, up to B.rows rows.
+template <class S, Blocking B>
+struct VnniInt4Policy {
+  static constexpr int64_t kRows = B.rows, kCols = kNBlockInt4, kTaskRows = B.task_rows;
+  static constexpr bool kWidePanels = false, kTiles = false;
+  static void block(const Da8w4Args& g, int64_t m0, int64_t rows, int64_t nb0, int64_t, float* c, int64_t ldc) {
+    dispatch_rows<B.rows>(rows, [&]<int R>() { da8w4_vnni_tile<S, R>(g, m0, nb0 / kInt4Blocks16, c, ldc); });
+  }
+  static void block(const A16w4Args& g, int64_t m0, int64_t rows, int64_t nb0, int64_t, float* c, int64_t ldc) {
+    dispatch_rows<B.rows>(rows, [&]<int R>() { a16w4_fma_tile<S, R>(g, m0, nb0 / kInt4Blocks16, c, ldc); });
+  }
+};
+
+// Common members of the tile policies: 32 rows x 32 columns per call (2 x 2 tiles), wide panels.
+template <Blocking B>
+struct TilePolicyBase {
+  static constexpr int64_t kRows = kAmxMaxRows, kCols = kAmxMaxBlocks * kNBlock, kTaskRows = B.task_rows;
+  static constexpr int64_t kPanelBytes = B.panel_bytes;
+  static constexpr bool kWidePanels = true, kTiles = true;
+};
+
+// DA8W8 on AMX int8 tiles, straight from the packed codes.
+template <class T, Blocking B>
+struct AmxPolicy : TilePolicyBase<B> {
+  static int64_t cached_bytes_per_column(const Da8w8Args& g) { return g.Kpad; }
+  static void block(const Da8w8Args& g, int64_t m0, int64_t rows, int64_t nb0, int64_t nbs, int32_t* c,
+                    int64_t ldc) {
     const int64_t bstride = g.Kpad * kNBlock;
     dispatch_amx_shape(rows, nbs, [&]<int MT, int NT>() {
       amx_configure<T, MT, NT>(int(rows), kTileColsBytes);
-      amx_run<T, MT, NT>(g.a + m0 * g.Kpad, g.Kpad, g.w + nb0 * bstride, bstride, g.Kpad, kTileColsBytes, c,
-                              ldc);
+      amx_run<T, MT, NT>(g.a.codes + m0 * g.Kpad, g.Kpad, g.w + nb0 * bstride, bstride, g.Kpad, kTileColsBytes, c,
+                         ldc);
     });
   }
 };
 
-// int4 schemes: one 32-channel int4 N-block per call, up to 4 rows (VNNI / FMA).
-template <class S>
-struct VnniInt4Policy {
-  static constexpr int64_t kRows = kVnniRows, kCols = kNBlockInt4;
-  static constexpr bool kWidePanels = false;
-  static void da8w4_block(const Da8w4GemmArgs& g, int64_t m0, int64_t rows, int64_t nb, float* c, int64_t ldc) {
-    dispatch_rows4(rows, [&]<int R>() { da8w4_vnni_tile<S, R>(g, m0, nb, c, ldc); });
-  }
-  static void a16w4_block(const A16w4GemmArgs& g, int64_t m0, int64_t rows, int64_t nb, float* c, int64_t ldc) {
-    dispatch_rows4(rows, [&]<int R>() { a16w4_fma_tile<S, R>(g, m0, nb, c, ldc); });
+// DA8W4 on AMX int8 tiles: one 32-channel int4 N-block per call, unpacked once per thread to int8.
+template <class T, class S, Blocking B>
+struct AmxInt4Policy : TilePolicyBase<B> {
+  static_assert(kAmxMaxBlocks * kNBlock == kNBlockInt4, "one int4 N-block per call");
+  static int64_t cached_bytes_per_column(const Da8w4Args& g) { return g.K; }
+  static void block(const Da8w4Args& g, int64_t m0, int64_t rows, int64_t nb0, int64_t, float* c, int64_t ldc) {
+    amx_da8w4_block<T, S>(g, m0, rows, nb0 / kInt4Blocks16, c, ldc);
   }
 };
 
-// DA8W4 on AMX tiles, 32 rows x one 32-channel int4 N-block per call.
-template <class T, class S>
-struct AmxInt4Policy {
-  static constexpr int64_t kRows = kAmxMaxRows, kCols = kNBlockInt4;
-  static constexpr bool kWidePanels = true;
-  static void da8w4_block(const Da8w4GemmArgs& g, int64_t m0, int64_t rows, int64_t nb, float* c, int64_t ldc) {
-    amx_da8w4_block<T, S>(g, m0, rows, nb, c, ldc);
+// A16W8 and A16W4 on AMX-BF16 tiles, bf16 activations; weights converted to bf16 once per thread.
+template <class T, class S, Blocking B>
+struct AmxBf16Policy : TilePolicyBase<B> {
+  static_assert(kAmxMaxBlocks * kNBlock == kNBlockInt4, "one int4 N-block per call");
+  static int64_t cached_bytes_per_column(const A16w8Args& g) { return g.K * 2; }
+  static int64_t cached_bytes_per_column(const A16w4Args& g) { return g.K * 2; }
+  static void block(const A16w8Args& g, int64_t m0, int64_t rows, int64_t nb0, int64_t nbs, float* c,
+                    int64_t ldc) {
+    amx_bf16_gemm_block<T>(g.x.bf16 + m0 * g.K, g.K, rows, converted_a16w8_panel<S>(g, nb0, nbs),
+                           g.K * kNBlock * 2, nbs, c, ldc);
+  }
+  static void block(const A16w4Args& g, int64_t m0, int64_t rows, int64_t nb0, int64_t, float* c, int64_t ldc) {
+    amx_bf16_gemm_block<T>(g.x.bf16 + m0 * g.K, g.K, rows, dequantized_a16w4_block<S>(g, nb0 / kInt4Blocks16),
+                           g.K * kInt4Half * 2, 2, c, ldc);
   }
 };
 

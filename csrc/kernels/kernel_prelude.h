@@ -10,11 +10,16 @@
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <memory>
 #include <stdexcept>
 #include <type_traits>
 #include <vector>
 #include <torch/csrc/stable/ops.h>
-#include "common/block_sizes.h"
+#include "common/int_math.h"
+#include "pack/layouts.h"
 #include "common/float_types.h"
 #include "kernels/amx_tiles.h"
+#include "kernels/a16_activations.h"
 #include "kernels/gemm_args.h"
+#include "kernels/gemm_stats.h"
+#include "kernels/kernel_tables.h"

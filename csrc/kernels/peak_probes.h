@@ -6,8 +6,8 @@
 namespace xeon {
 namespace {
 
-// 8 independent accumulators hide vpdpbusd's latency (../shared/hardware.md:
-// "8 independent accumulators" gave the dev machines' 640 GOPS per core).
+// 8 independent accumulator chains: vpdpbusd's latency (5 cycles on Ice Lake) times its issue rate (one or
+// two a cycle) is at most 10 instructions in flight; fewer chains than that measure the latency, not the peak.
 template <class S>
 int64_t vnni_peak_loop(int64_t iters) {
   // Named accumulators, not an array: gcc 12 copies an array of accumulators through extra registers
@@ -30,8 +30,8 @@ int64_t vnni_peak_loop(int64_t iters) {
   return iters * kAcc * 16 * 4 * 2;  // 16 lanes x 4 products, multiply + add
 }
 
-// 4 accumulator tiles fed by 2 A and 2 B tiles (the micro-kernel's 2 x 2 shape), as the
-// AMX machine's 30.7 TOPS anchor probe did (../shared/hardware.md).
+// 4 accumulator tiles fed by 2 A and 2 B tiles: the micro-kernel's 2 x 2 shape (amx_microkernel.h), whose
+// 4 independent TDPBUSDs per step cover the instruction's latency.
 template <class T>
 int64_t amx_peak_loop(int64_t iters) {
   alignas(64) static const uint8_t src[kTileRows * kTileColsBytes] = {1};

@@ -1,10 +1,10 @@
-// Register-blocked micro-kernels on a 16-lane SIMD backend S (simd_avx512.h or
+// Register-blocked micro-kernels on a 16-lane SIMD backend S (simd_avx512.h, simd_avx2.h or
 // simd_emulated.h): the int8 VNNI dot product for DA8W8 and the int8->fp32 FMA
 // kernel for A16W8. MR rows x NR blocks of 16 columns, accumulators in registers.
 #pragma once
 #include <cstdint>
 #include <type_traits>
-#include "common/block_sizes.h"
+#include "pack/layouts.h"
 
 // Internal linkage: each ISA translation unit gets its own copy, compiled for
 // its own target (see kernels/kernel_prelude.h).
@@ -12,7 +12,7 @@ namespace xeon {
 namespace {
 
 // c[i][j] = sum over kq quads of a_u8[i][4q..4q+3] . w_s8[block j][q][lane][0..3]
-// a: rows of lda bytes; w: Layout::kInt8Vnni4, w_bstride bytes between N-blocks.
+// a: rows of lda bytes; w: the da8w8 codes (layouts.h), w_bstride bytes between N-blocks.
 template <class S, int MR, int NR>
 void vnni_tile(const uint8_t* a, int64_t lda, const int8_t* w, int64_t w_bstride, int64_t kq, int32_t* c,
                int64_t ldc) {
@@ -32,7 +32,7 @@ void vnni_tile(const uint8_t* a, int64_t lda, const int8_t* w, int64_t w_bstride
 }
 
 // c[i][j] = fma-chain over k of x[i][k] * float(w[block j][k][lane]), k ascending.
-// w: Layout::kInt8KMajor, w_bstride bytes between N-blocks.
+// w: the a16w8 codes (layouts.h), w_bstride bytes between N-blocks.
 template <class S, int MR, int NR>
 void fma_tile(const float* x, int64_t ldx, const int8_t* w, int64_t w_bstride, int64_t K, float* c,
               int64_t ldc) {

@@ -1,4 +1,5 @@
-// Validation and small helpers shared by the op translation units.
+// Validation and small helpers shared by the op translation units. Every check runs before any
+// parallel region: with target 2.10 an error thrown inside one loses its message.
 #pragma once
 #include <memory>
 #include <optional>
@@ -8,59 +9,60 @@
 
 #include "common/float_types.h"
 #include "kernels/gemm_args.h"
+#include "pack/layouts.h"
 #include "quant/act_quant.h"
 
 namespace xeon {
 
-// Rows per parallel_for grain in elementwise passes, so a few short rows stay on one thread.
-constexpr int64_t kRowGrainElems = 16384;
+using torch::stable::Tensor;
 
 bool is_float_type(ScalarType t);
+const char* dtype_name(ScalarType t);
 // t itself when contiguous (no dispatcher round trip: it is most of a tiny call's overhead), else a copy.
-torch::stable::Tensor as_contiguous(const torch::stable::Tensor& t);
+Tensor as_contiguous(const Tensor& t);
 // A process-wide unique id per kernel call (keys the kernels' per-thread weight caches).
 uint64_t next_call_id();
-// The activations for an A16 kernel: the bf16 rows themselves where the path runs AMX-BF16 tiles
-// for this call (bf16 x, K a multiple of 32, M >= the path's bf16_tile_min_rows), else x as fp32
-// (converted into buf unless already fp32). Exactly one of the two is non-null.
-struct A16Activations {
-  const float* f32;
-  const BFloat16* bf16;
-};
-A16Activations a16_activations(const torch::stable::Tensor& x, int64_t M, int64_t K, const KernelTable& kt,
-                               std::unique_ptr<float[]>& buf);
+// A one-element CPU tensor holding `text` as uint8 (how the describing ops hand JSON to Python).
+Tensor text_tensor(const std::string& text);
+
+// The geometry of a packed weight, validated: N >= 1, K >= 1, group legal for the scheme (0 for the int8
+// schemes; one of kInt4GroupSizes dividing K for int4), K <= kMaxKInt8 for DA8W8.
+PackedLayout checked_layout(Scheme scheme, int64_t N, int64_t K, int64_t group);
+// A packed weight's part: a contiguous CPU tensor of exactly the dtype and shape layouts.h gives it.
+void check_part(const Tensor& t, const char* name, const PackedLayout& layout, Part part);
+
 // x: CPU, float32 / bfloat16 / float16, at least 1-D, last dimension K.
-void check_activation(const torch::stable::Tensor& x, int64_t K);
-// A packed-weight tensor: CPU, dtype, element count, contiguous.
-void check_tensor(const torch::stable::Tensor& t, const char* name, ScalarType dtype, int64_t numel);
+void check_activation(const Tensor& x, int64_t K);
+// A 1-D CPU tensor of `numel` elements of dtype (contiguity not required).
+void check_vector(const Tensor& t, const char* name, ScalarType dtype, int64_t numel);
 // The bias as fp32 (nullptr when absent); keeps its storage in `buf`.
-const float* bias_as_float(const std::optional<torch::stable::Tensor>& bias, ScalarType x_dtype, int64_t N,
-                           std::vector<float>& buf);
+const float* bias_as_float(const std::optional<Tensor>& bias, ScalarType x_dtype, int64_t N, std::vector<float>& buf);
+
 // The common prologue of the linear ops, after their argument checks: x made contiguous, its row count M,
 // the output [..., N] in x's dtype and the bias as fp32.
 struct LinearCall {
-  torch::stable::Tensor x, out;
+  Tensor x, out;
   int64_t M;
   std::vector<float> bias_buf;
   bool has_bias;
   const float* bias() const { return has_bias ? bias_buf.data() : nullptr; }
+  OutputArgs output() const { return OutputArgs{out.data_ptr(), out.scalar_type(), bias()}; }
+  A16Activations a16() const { return A16Activations{x.data_ptr(), x.scalar_type()}; }
 };
-LinearCall begin_linear(const torch::stable::Tensor& x_in, int64_t K, int64_t N,
-                        const std::optional<torch::stable::Tensor>& bias);
+LinearCall begin_linear(const Tensor& x_in, int64_t K, int64_t N, const std::optional<Tensor>& bias);
 
 // x.shape[:-1] + [N]
-std::vector<int64_t> out_shape(const torch::stable::Tensor& x, int64_t N);
-// Per-token quantized activations as the int8 kernels read them.
+std::vector<int64_t> out_shape(const Tensor& x, int64_t N);
+
+// Per-token quantized activations as the int8 kernels read them (gemm_args.h U8Activations).
 struct QuantizedActivations {
   std::unique_ptr<uint8_t[]> codes;  // [M, ld] u8 (code + range.offset()), zero in columns K..ld
   std::vector<float> scale;          // [M]
-  std::vector<int32_t> comp;         // [M] the u8 value that means 0 (zero point + range.offset())
+  std::vector<int32_t> zero_u8;      // [M] the u8 value that means 0 (zero point + range.offset())
+  U8Activations view() const { return {codes.get(), scale.data(), zero_u8.data()}; }
 };
 // Quantizes the rows of x (contiguous, M x K) in parallel, with torchao's arithmetic (act_quant.h).
-QuantizedActivations quantize_activations(const torch::stable::Tensor& x, int64_t M, int64_t K, int64_t ld,
-                                          const QuantRange& range, bool symmetric);
-
-// x (contiguous, M x K) as fp32: x itself when already fp32, else converted into `buf`.
-const float* activation_as_float(const torch::stable::Tensor& x, int64_t M, int64_t K, std::unique_ptr<float[]>& buf);
+QuantizedActivations quantize_activations(const Tensor& x, int64_t M, int64_t K, int64_t ld, const QuantRange& range,
+                                          bool symmetric);
 
 }  // namespace xeon

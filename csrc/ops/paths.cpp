@@ -1,45 +1,53 @@
 #include "ops/paths.h"
 
 #include <torch/headeronly/util/Exception.h>
-#include "common/cpu_features.h"
+#include "kernels/kernel_tables.h"
 
 namespace xeon {
+namespace {
 
-bool path_supported(Path p) {
-  const CpuFeatures& f = cpu_features();
-  switch (p) {
-    case Path::kRef: return true;
-    case Path::kAvx2:
-    case Path::kAvx512Emulated:
-    case Path::kAmxEmulated: return f.has_avx2_fma();
-    case Path::kAvx512: return f.has_avx512_vnni_path();
-    case Path::kAmx: return f.has_amx_path();
-  }
-  return false;
+bool any_cpu(const CpuFeatures&) { return true; }
+// The avx2 path and the emulated paths are compiled for AVX2 + FMA (every Xeon since Haswell).
+bool avx2_fma(const CpuFeatures& f) { return f.os_avx && f.avx2 && f.fma; }
+bool avx512_vnni(const CpuFeatures& f) {
+  return f.os_avx512 && f.avx512f && f.avx512bw && f.avx512vl && f.avx512dq && f.avx512_vnni;
+}
+// AMX-INT8 and AMX-BF16 tiles (and AVX-512 below the tile threshold), once Linux granted tile permission.
+bool amx(const CpuFeatures& f) {
+  return avx512_vnni(f) && f.os_amx && f.amx_tile && f.amx_int8 && f.amx_bf16 && f.amx_permitted;
 }
 
-Path best_path() {
-  if (path_supported(Path::kAmx)) return Path::kAmx;
-  if (path_supported(Path::kAvx512)) return Path::kAvx512;
-  if (path_supported(Path::kAvx2)) return Path::kAvx2;
-  return Path::kRef;
+}  // namespace
+
+// Ids are row indices: append new paths at the end.
+const PathEntry kPaths[] = {
+    {"ref", &any_cpu, &kRefKernels, 1, "plain loops over the packed layouts, one output at a time"},
+    {"avx512_emulated", &avx2_fma, &kAvx512EmulatedKernels, 0,
+     "the avx512 kernels on a portable model of the AVX-512 instructions (tests)"},
+    {"avx512", &avx512_vnni, &kAvx512Kernels, 3, "AVX-512 VNNI int8 / int4 and fp32-FMA kernels"},
+    {"amx_emulated", &avx2_fma, &kAmxEmulatedKernels, 0,
+     "the amx path's kernels and dispatch on a software model of the tile unit (tests)"},
+    {"amx", &amx, &kAmxKernels, 4, "AMX int8 / bf16 tiles from a few rows on, the avx512 kernels below"},
+    {"avx2", &avx2_fma, &kAvx2Kernels, 2, "the VNNI / FMA kernels on AVX2 + FMA"},
+    {"amx_emulated_tiles", &avx2_fma, &kAmxEmulatedTilesKernels, 0,
+     "amx_emulated with the tile kernels at every M (tests)"},
+};
+const int64_t kNumPaths = sizeof(kPaths) / sizeof(kPaths[0]);
+
+int64_t best_path(const CpuFeatures& f) {
+  int64_t best = 0;
+  for (int64_t id = 0; id < kNumPaths; ++id)
+    if (kPaths[id].supported(f) && kPaths[id].auto_rank > kPaths[best].auto_rank) best = id;
+  return best;
 }
 
-const KernelTable& kernels_for(int64_t path) {
-  STD_TORCH_CHECK(path >= kAutoPath && path <= kMaxPathId, "path: expected -1 (auto) or a path id in [0, ",
-                  kMaxPathId, "], got ", path);
-  const Path p = path == kAutoPath ? best_path() : static_cast<Path>(path);
-  STD_TORCH_CHECK(path_supported(p), "path: this CPU cannot run path id ", path,
-                  " (see xeon_kernels.info() for the detected features)");
-  switch (p) {
-    case Path::kRef: return kRefKernels;
-    case Path::kAvx512Emulated: return kAvx512EmulatedKernels;
-    case Path::kAvx512: return kAvx512Kernels;
-    case Path::kAmxEmulated: return kAmxEmulatedKernels;
-    case Path::kAmx: return kAmxKernels;
-    case Path::kAvx2: return kAvx2Kernels;
-  }
-  return kRefKernels;
+const PathEntry& path_for(int64_t path) {
+  STD_TORCH_CHECK(path >= kAutoPath && path < kNumPaths, "path: expected -1 (auto) or a path id in [0, ",
+                  kNumPaths - 1, "], got ", path);
+  const int64_t id = path == kAutoPath ? best_path(cpu_features()) : path;
+  STD_TORCH_CHECK(kPaths[id].supported(cpu_features()), "path: this CPU cannot run the ", kPaths[id].name,
+                  " path (id ", id, "; see xeon_kernels.info() for the detected features)");
+  return kPaths[id];
 }
 
 }  // namespace xeon

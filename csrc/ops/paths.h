@@ -1,20 +1,31 @@
-// Kernel paths and their selection. Path ids are shared with xeon_kernels/_paths.py.
+// The kernel paths: one registry row per path (id = row index, name, what the CPU needs, its kernels),
+// the only place a path is described; xeon::info exports it to Python.
 #pragma once
 #include <cstdint>
+#include "common/cpu_features.h"
 #include "kernels/gemm_args.h"
 
 namespace xeon {
 
-enum class Path : int64_t { kRef = 0, kAvx512Emulated = 1, kAvx512 = 2, kAmxEmulated = 3, kAmx = 4, kAvx2 = 5 };
-constexpr int64_t kMaxPathId = 5;
+struct PathEntry {
+  const char* name;
+  // Whether a CPU with these features runs the path.
+  bool (*supported)(const CpuFeatures&);
+  const KernelTable* kernels;
+  // Preference when no path is forced: the supported path with the highest rank runs; 0: never chosen
+  // automatically (the emulated paths, for tests).
+  int auto_rank;
+  const char* what;  // one line for xeon_kernels.info() and the README
+};
+
+extern const PathEntry kPaths[];
+extern const int64_t kNumPaths;
 constexpr int64_t kAutoPath = -1;
 
-// Whether this CPU can run the path (ref runs everywhere; avx2 and the emulated paths need AVX2 + FMA).
-bool path_supported(Path p);
-// Best path this CPU runs: amx > avx512 > avx2 > ref (the emulated paths are for tests only).
-Path best_path();
-// Validates a requested path id (kAutoPath or a Path) and returns its kernels;
+// The path chosen automatically on a CPU with these features.
+int64_t best_path(const CpuFeatures& f);
+// Validates a requested path id (kAutoPath or a registry index) on this CPU and returns its row;
 // raises a clear error when this CPU cannot run it.
-const KernelTable& kernels_for(int64_t path);
+const PathEntry& path_for(int64_t path);
 
 }  // namespace xeon

@@ -27,10 +27,11 @@ Tensor result(double amount, double seconds) {
 }
 
 // [int8 ops done, seconds] for iters loop iterations on each of torch's threads.
-Tensor probe_int8_peak(const Tensor& like, int64_t path, int64_t iters) {
-  const KernelTable& kt = kernels_for(path);
-  STD_TORCH_CHECK(kt.int8_peak_loop != nullptr, "path: the ", kt.name,
-                  " path has no hardware int8 instruction to measure");
+Tensor probe_int8_peak(int64_t path, int64_t iters) {
+  const PathEntry& entry = path_for(path);
+  const KernelTable& kt = *entry.kernels;
+  STD_TORCH_CHECK(kt.int8_peak_loop != nullptr, "path: the ", entry.name,
+                  " path has no hardware int8 dot-product instruction to measure");
   STD_TORCH_CHECK(iters >= 1, "iters: expected >= 1");
   const int64_t threads = torch::stable::get_num_threads();
   std::atomic<int64_t> ops{0};
@@ -73,12 +74,8 @@ Tensor probe_read_bandwidth(const Tensor& buf, int64_t passes) {
 }  // namespace
 }  // namespace xeon
 
-STABLE_TORCH_LIBRARY_FRAGMENT(xeon, m) {
-  m.def("probe_int8_peak(Tensor like, int path, int iters) -> Tensor");
-  m.def("probe_read_bandwidth(Tensor buf, int passes) -> Tensor");
-}
+STABLE_TORCH_LIBRARY_IMPL(xeon, CPU, m) { m.impl("probe_read_bandwidth", TORCH_BOX(&xeon::probe_read_bandwidth)); }
 
-STABLE_TORCH_LIBRARY_IMPL(xeon, CPU, m) {
+STABLE_TORCH_LIBRARY_IMPL(xeon, CompositeExplicitAutograd, m) {
   m.impl("probe_int8_peak", TORCH_BOX(&xeon::probe_int8_peak));
-  m.impl("probe_read_bandwidth", TORCH_BOX(&xeon::probe_read_bandwidth));
 }

@@ -1,7 +1,7 @@
 // Per-token (per-row) dynamic activation quantization with torchao 0.18's exact
 // arithmetic: choose_qparams_affine (scale and zero point computed in the
 // activation dtype, eps = fp32 eps) then quantize_affine (fp32 x * (1 / scale),
-// round half to even, + zero point, clamp). See ../shared/quant-semantics.md.
+// round half to even, + zero point, clamp).
 #pragma once
 #include <cstdint>
 #include "common/float_types.h"

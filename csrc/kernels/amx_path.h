@@ -1,0 +1,26 @@
+// The amx path's policies, block sizes and M-dispatch, on any tile backend T and SIMD backend S: the
+// amx path (isa_amx.cpp, hardware tiles) and amx_emulated (isa_amx_emulated.cpp, the software tile
+// model) build their tables from this one definition, so the emulated path reproduces amx's dispatch.
+#pragma once
+#include "kernels/kernel_policies.h"
+#include "kernels/path_kernels.h"
+
+namespace xeon {
+namespace {
+
+// Vector kernels below the tile threshold: 4 rows x 4 blocks, 16 accumulators + 4 weight vectors + 1
+// broadcast = 21 of AVX-512's 32 vector registers. Tasks of 256 rows keep a 4096-wide u8 activation
+// chunk (1 MiB) within a core's L2 on the AMX machine (2 MiB); a task panel's weights take the other half.
+constexpr Blocking kAmxPathBlocking{.rows = 4, .col_blocks = 4, .task_rows = 256, .panel_bytes = int64_t{1} << 20};
+// Rows from which the tile kernels run. First choice, not yet measured on an AMX machine: below 8 rows
+// half of every 16-row A tile is padding while the vector kernels stream the weight just as fast.
+// Revisit with benchmarks/bench_linear.py there.
+constexpr int64_t kAmxTileMinRows = 8;
+
+template <class T, class S, int64_t kTileMinRows = kAmxTileMinRows>
+using AmxPathKernels =
+    PathKernels<VnniPolicy<S, kAmxPathBlocking>, VnniInt4Policy<S, kAmxPathBlocking>, AmxPolicy<T, kAmxPathBlocking>,
+                AmxInt4Policy<T, S, kAmxPathBlocking>, AmxBf16Policy<T, S, kAmxPathBlocking>, kTileMinRows>;
+
+}  // namespace
+}  // namespace xeon

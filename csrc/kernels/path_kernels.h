@@ -1,0 +1,54 @@
+// A path's entry points (gemm_args.h KernelTable) built from its policies: the M-dispatch every path
+// with tile kernels shares, written once. An ISA file names its policies and its tile threshold:
+//   const KernelTable kFooKernels = PathKernels<VecInt8, VecInt4, Tile8, Tile4, TileBf16, kMinRows>::table(peak);
+// (void tile policies and kMinRows = -1 for a path without tiles).
+#pragma once
+#include <memory>
+#include <type_traits>
+#include "kernels/a16_activations.h"
+#include "kernels/amx_tiles.h"
+#include "kernels/gemm_driver.h"
+
+namespace xeon {
+namespace {
+
+template <class VecInt8, class VecInt4, class TileDa8w8 = void, class TileDa8w4 = void, class TileBf16 = void,
+          int64_t kTileMinRows = -1>
+struct PathKernels {
+  static bool tiles(int64_t M) { return kTileMinRows >= 0 && M >= kTileMinRows; }
+
+  static void da8w8(const Da8w8Args& g) {
+    if constexpr (!std::is_void_v<TileDa8w8>)
+      if (tiles(g.M)) return gemm<TileDa8w8>(g);
+    gemm<VecInt8>(g);
+  }
+  static void da8w4(const Da8w4Args& g) {
+    if constexpr (!std::is_void_v<TileDa8w4>)
+      if (tiles(g.M)) return gemm<TileDa8w4>(g);
+    gemm<VecInt4>(g);
+  }
+  // bf16 activations go to the AMX-BF16 tiles as they are (K a multiple of one tile step); fp32 and fp16
+  // ones, and the rows below the threshold, to the fp32-FMA kernels (rounding fp32 / fp16 to bf16 would
+  // lose precision).
+  template <class Vec, class Args>
+  static void a16(Args g) {
+    if constexpr (!std::is_void_v<TileBf16>) {
+      if (g.x.dtype == ScalarType::BFloat16 && g.K % kBf16TileK == 0 && tiles(g.M)) {
+        g.x.bf16 = static_cast<const BFloat16*>(g.x.x);
+        return gemm<TileBf16>(g);
+      }
+    }
+    std::unique_ptr<float[]> buf;
+    g.x.f32 = a16_rows_as_f32(g.x, g.M, g.K, buf);
+    gemm<Vec>(g);
+  }
+  static void a16w8(const A16w8Args& g) { a16<VecInt8>(g); }
+  static void a16w4(const A16w4Args& g) { a16<VecInt4>(g); }
+
+  static KernelTable table(int64_t (*int8_peak_loop)(int64_t)) {
+    return {&da8w8, &a16w8, &da8w4, &a16w4, std::is_void_v<TileDa8w8> ? -1 : kTileMinRows, int8_peak_loop};
+  }
+};
+
+}  // namespace
+}  // namespace xeon

@@ -1,0 +1,80 @@
+// xeon::info (the library's paths, schemes and CPU features as JSON: the one description Python reads)
+// and xeon::last_gemm_stats.
+#include <torch/csrc/stable/library.h>
+#include <torch/csrc/stable/ops.h>
+
+#include "common/cpu_features.h"
+#include "common/json.h"
+#include "kernels/gemm_stats.h"
+#include "ops/op_utils.h"
+#include "ops/paths.h"
+
+namespace xeon {
+namespace {
+
+// The stable-ABI version this library targets (the build's TORCH_TARGET_VERSION: major in bits 56-63,
+// minor in 48-55).
+constexpr int64_t kStableAbiTarget = TORCH_TARGET_VERSION;
+
+// features: a bit mask in kFeatureBits order describing another CPU, or -1 for this one.
+Tensor info(int64_t features) {
+  const CpuFeatures f = features < 0 ? cpu_features() : CpuFeatures::from_bits(features);
+  JsonWriter j;
+  j.begin_object();
+  j.key("features").begin_object();
+  for (const FeatureBit& b : kFeatureBits) j.field(b.name, f.*b.member);
+  j.end_object();
+  j.key("paths").begin_array();
+  for (int64_t id = 0; id < kNumPaths; ++id) {
+    const PathEntry& p = kPaths[id];
+    j.begin_object()
+        .field("id", id)
+        .field("name", p.name)
+        .field("supported", p.supported(f))
+        .field("auto_rank", int64_t{p.auto_rank})
+        .field("tile_min_rows", p.kernels->tile_min_rows)
+        .field("int8_peak_probe", p.kernels->int8_peak_loop != nullptr)
+        .field("what", p.what)
+        .end_object();
+  }
+  j.end_array();
+  j.field("best_path", kPaths[best_path(f)].name);
+  j.key("schemes").begin_array();
+  for (int64_t s = 0; s < kNumSchemes; ++s)
+    j.begin_object()
+        .field("id", s)
+        .field("name", kSchemeNames[s])
+        .field("int4", is_int4(static_cast<Scheme>(s)))
+        .field("dynamic", is_dynamic(static_cast<Scheme>(s)))
+        .end_object();
+  j.end_array();
+  j.key("int4_group_sizes").begin_array();
+  for (int64_t g : kInt4GroupSizes) j.value(g);
+  j.end_array();
+  j.field("max_k_da8w8", kMaxKInt8);
+  j.field("int4_n_block", kNBlockInt4);
+  j.key("stable_abi_target").begin_array().value((kStableAbiTarget >> 56) & 0xFF).value((kStableAbiTarget >> 48) & 0xFF);
+  j.end_array().end_object();
+  return text_tensor(j.str());
+}
+
+Tensor last_gemm_stats_op() {
+  const GemmStats s = xeon::last_gemm_stats();
+  Tensor t = torch::stable::empty({5}, ScalarType::Long, std::nullopt,
+                                  torch::stable::Device(torch::headeronly::DeviceType::CPU));
+  int64_t* p = static_cast<int64_t*>(t.data_ptr());
+  p[0] = s.tiles;
+  p[1] = s.tasks;
+  p[2] = s.threads;
+  p[3] = s.rows_per_call;
+  p[4] = s.cols_per_call;
+  return t;
+}
+
+}  // namespace
+}  // namespace xeon
+
+STABLE_TORCH_LIBRARY_IMPL(xeon, CompositeExplicitAutograd, m) {
+  m.impl("info", TORCH_BOX(&xeon::info));
+  m.impl("last_gemm_stats", TORCH_BOX(&xeon::last_gemm_stats_op));
+}

@@ -1,0 +1,39 @@
+// The xeon:: op library: every op's schema, in one place. The kernels are registered by the
+// translation units that define them (int8_ops, int4_ops, quant_ops, pack_ops, info_ops, probe_ops).
+#include <torch/csrc/stable/library.h>
+
+STABLE_TORCH_LIBRARY(xeon, m) {
+  // Linear ops: y = x @ W^T + bias with a packed weight (layouts.h), output in x's dtype. path: -1 for
+  // the best path this CPU runs, else a path id (xeon::info).
+  m.def(
+      "da8w8_linear(Tensor x, Tensor weight, Tensor weight_sum, Tensor weight_scale, Tensor? bias, int N, int K, "
+      "bool act_symmetric, int path=-1) -> Tensor");
+  m.def("a16w8_linear(Tensor x, Tensor weight, Tensor weight_scale, Tensor? bias, int N, int K, int path=-1) -> Tensor");
+  m.def(
+      "da8w4_linear(Tensor x, Tensor weight, Tensor weight_scale, Tensor weight_zero, Tensor weight_centered_sum, "
+      "Tensor? bias, int N, int K, bool act_symmetric, int path=-1) -> Tensor");
+  m.def(
+      "a16w4_linear(Tensor x, Tensor weight, Tensor weight_scale, Tensor weight_zero, Tensor? bias, int N, int K, "
+      "int path=-1) -> Tensor");
+  // DA8W4 on activations quantized by the caller (torchao's da8w4_linear_cpu arguments).
+  m.def(
+      "da8w4_linear_quantized(Tensor input, Tensor input_scales, Tensor input_qzeros, Tensor weight, "
+      "Tensor weight_scale, Tensor weight_zero, Tensor weight_centered_sum, Tensor? bias, int N, "
+      "ScalarType? output_dtype, int path=-1) -> Tensor");
+  // Per-token dynamic quantization with torchao's arithmetic: [codes, scale, zero point].
+  m.def("quantize_per_token(Tensor x, bool symmetric, int quant_min, int quant_max) -> Tensor[]");
+  // Packing (scheme: a scheme id; group: 0 for the int8 schemes): the present parts of layouts.h in the
+  // order codes, scale, zero, sum; and back to [codes, scale] or [codes, scale, zero].
+  m.def("pack_weight(Tensor codes, Tensor scale, Tensor? zero, int scheme, int group) -> Tensor[]");
+  m.def("unpack_weight(Tensor codes, Tensor scale, Tensor? zero, int scheme, int N, int K, int group) -> Tensor[]");
+  // Descriptions as JSON text in a uint8 tensor: a packed weight's parts; the library's paths, schemes
+  // and CPU features (for the detected features, or for a given feature bit mask).
+  m.def("packed_spec(int scheme, int N, int K, int group) -> Tensor");
+  m.def("info(int features=-1) -> Tensor");
+  // [tiles, tasks, threads, rows per call, columns per call] of the calling thread's last GEMM.
+  m.def("last_gemm_stats() -> Tensor");
+  // Benchmark ceilings: [int8 ops, seconds] of the path's dot-product instruction on all threads;
+  // [bytes, seconds] of reading buf `passes` times.
+  m.def("probe_int8_peak(int path, int iters) -> Tensor");
+  m.def("probe_read_bandwidth(Tensor buf, int passes) -> Tensor");
+}

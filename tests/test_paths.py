@@ -1,0 +1,114 @@
+"""What the outputs cannot show: which micro-kernel a path runs at each M (its M-dispatch), how many of
+torch's threads a call uses, the benchmark probes, and the per-thread weight caches' invalidation."""
+import pytest
+import torch
+
+import xeon_kernels as xk
+from conftest import PATHS, assert_every_path_matches_ref, forced_path, linear_on, make_input
+
+
+def stats():
+    tiles, tasks, threads, rows, cols = torch.ops.xeon.last_gemm_stats().tolist()
+    return {"tiles": tiles, "tasks": tasks, "threads": threads, "rows": rows, "cols": cols}
+
+
+def tiles_ran(path_name, p, M, dtype=torch.float32):
+    linear_on(path_name, make_input((M, p.in_features), dtype, M), p)
+    return bool(stats()["tiles"])
+
+
+def test_amx_emulated_reproduces_the_amx_dispatch():
+    # amx_emulated is built from the amx path's own definition (amx_path.h): same tile threshold, and at each
+    # M the same kind of kernel as amx would run; amx_emulated_tiles runs tiles at every M.
+    min_rows = xk._paths.tile_min_rows("amx")
+    assert min_rows >= 1
+    assert xk._paths.tile_min_rows("amx_emulated") == min_rows
+    assert xk._paths.tile_min_rows("amx_emulated_tiles") == 0
+    for scheme, group in [("da8w8", None), ("da8w4", 32)]:
+        p = xk.pack_weight(make_input((48, 64), torch.float32, 1, 0.1), scheme, group)
+        assert not tiles_ran("amx_emulated", p, min_rows - 1), scheme
+        assert tiles_ran("amx_emulated", p, min_rows), scheme
+        assert stats()["rows"] == 32 and stats()["cols"] == 32  # 2 x 2 tiles of 16 x 16
+        assert tiles_ran("amx_emulated_tiles", p, 1), scheme
+    for scheme, group in [("a16w8", None), ("a16w4", 32)]:
+        p = xk.pack_weight(make_input((48, 64), torch.float32, 1, 0.1), scheme, group)
+        # AMX-BF16 tiles take bf16 activations only (K = 64, a multiple of the 32-element tile step)
+        assert tiles_ran("amx_emulated", p, min_rows, torch.bfloat16), scheme
+        assert not tiles_ran("amx_emulated", p, min_rows - 1, torch.bfloat16), scheme
+        assert not tiles_ran("amx_emulated", p, 64, torch.float32), scheme
+        assert not tiles_ran("amx_emulated", p, 64, torch.float16), scheme
+    p = xk.pack_weight(make_input((48, 80), torch.float32, 1, 0.1), "a16w8")  # K = 80: not a multiple of 32
+    assert not tiles_ran("amx_emulated", p, 64, torch.bfloat16)
+
+
+def test_vector_paths_never_run_tiles():
+    p = xk.pack_weight(make_input((48, 64), torch.float32, 1, 0.1), "da8w8")
+    for name in ("ref", "avx2", "avx512", "avx512_emulated"):
+        if name in PATHS:
+            assert not tiles_ran(name, p, 64), name
+            assert xk._paths.tile_min_rows(name) == -1
+
+
+@pytest.mark.parametrize("scheme,group", [("da8w8", None), ("a16w8", None), ("da8w4", 32), ("a16w4", 32)])
+def test_threads_follow_torch_set_num_threads(scheme, group):
+    # The driver runs on torch's pool: with n threads set, a call with many tasks runs on exactly n of them.
+    p = xk.pack_weight(make_input((1024, 128), torch.float32, 2, 0.1), scheme, group)
+    x = make_input((64, 128), torch.float32, 3)
+    previous = torch.get_num_threads()
+    results = []
+    try:
+        for n in (1, 2):
+            torch.set_num_threads(n)
+            results.append(xk.linear(x, p))
+            s = stats()
+            assert s["tasks"] >= 2 and s["threads"] == n, (n, s)
+    finally:
+        torch.set_num_threads(previous)
+    torch.testing.assert_close(results[0], results[1], rtol=0, atol=0)  # the split changes, the result not
+
+
+def test_weight_cache_is_invalidated_between_calls():
+    # The tile kernels keep converted weights per thread, keyed by call: new weights at the same address (an
+    # in-place update of the packed tensors) must be seen by the next call.
+    w1, w2 = make_input((64, 64), torch.float32, 4, 0.1), make_input((64, 64), torch.float32, 5, 0.1)
+    x = make_input((40, 64), torch.bfloat16, 6)
+    for scheme, group in [("da8w4", 32), ("a16w4", 32), ("a16w8", None)]:
+        p1, p2 = xk.pack_weight(w1, scheme, group), xk.pack_weight(w2, scheme, group)
+        expected2 = linear_on("ref", x, p2)
+        with forced_path("amx_emulated"):
+            xk.linear(x, p1)  # fills the caches with p1's weights
+            assert stats()["tiles"] == 1
+            for field in ("packed", "scale", "zero", "compensation"):
+                if getattr(p1, field) is not None:
+                    getattr(p1, field).copy_(getattr(p2, field))
+            y = xk.linear(x, p1)
+        if scheme == "da8w4":
+            torch.testing.assert_close(y, expected2, rtol=0, atol=0)
+        else:  # AMX-BF16: held to the reference bound, against p2's weights
+            assert_every_path_matches_ref(x, w2, p1)
+
+
+def test_probe_read_bandwidth_counts_what_it_reads():
+    buf = torch.ones(1 << 16, dtype=torch.int64)
+    nbytes, secs = torch.ops.xeon.probe_read_bandwidth(buf, 3).tolist()
+    assert nbytes == buf.numel() * 8 * 3 and secs > 0
+    with pytest.raises(RuntimeError, match="buf: expected a contiguous int64 CPU tensor"):
+        torch.ops.xeon.probe_read_bandwidth(buf.int(), 1)
+
+
+def test_probe_int8_peak():
+    probes = [p for p in xk._library.info()["paths"] if p["int8_peak_probe"]]
+    assert {p["name"] for p in probes} == {"avx512", "amx"}  # the paths with a hardware int8 dot product
+    with pytest.raises(RuntimeError, match="the avx2 path has no hardware int8 dot-product instruction"):
+        torch.ops.xeon.probe_int8_peak(xk._paths.path_id("avx2"), 10)
+    if "avx512" not in PATHS:
+        pytest.skip("no AVX-512 VNNI on this CPU: the probe's instruction cannot run here")
+    previous = torch.get_num_threads()
+    try:
+        for n in (1, 2):
+            torch.set_num_threads(n)
+            ops, secs = torch.ops.xeon.probe_int8_peak(xk._paths.path_id("avx512"), 1000).tolist()
+            # per thread: 1000 iterations x 8 vpdpbusd x 16 lanes x 4 products x 2 (multiply + add)
+            assert ops == n * 1000 * 8 * 16 * 4 * 2 and secs > 0
+    finally:
+        torch.set_num_threads(previous)
