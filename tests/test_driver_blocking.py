@@ -4,7 +4,7 @@ import pytest
 import torch
 
 import xeon_kernels as xk
-from conftest import assert_every_path_matches_ref, make_input
+from conftest import assert_every_path_matches_ref, linear_on, make_input
 
 SCHEMES = [("da8w8", None), ("a16w8", None), ("da8w4", 32), ("a16w4", 64)]
 
@@ -25,3 +25,29 @@ def test_wide_panels_and_chunks(scheme, group, threads):
         assert_every_path_matches_ref(x, w, p, bias)
     finally:
         torch.set_num_threads(previous)
+
+
+@pytest.mark.parametrize("scheme,group", SCHEMES)
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+def test_3d_input_every_path(scheme, group, dtype):
+    # Leading dimensions flatten into M = 2 x 9 = 18 rows on every path (past the AMX tile threshold), with
+    # a bias; the output keeps them.
+    w = make_input((40, 64), torch.float32, 43, 0.1)
+    x = make_input((2, 9, 64), dtype, 44)
+    bias = make_input((40,), dtype, 45)
+    ref = assert_every_path_matches_ref(x, w, xk.pack_weight(w, scheme, group), bias)
+    assert ref.shape == (2, 9, 40) and ref.dtype == dtype
+
+
+@pytest.mark.parametrize("scheme,group", SCHEMES)
+def test_fp32_bias_with_bf16_input(scheme, group):
+    # An fp32 bias is added in fp32 before the one rounding to bf16, on every path: the same as the reference
+    # (da8w8: exactly), and not what rounding the bias to bf16 first would give.
+    w = make_input((40, 64), torch.float32, 46, 0.1)
+    x = make_input((17, 64), torch.bfloat16, 47)
+    bias = make_input((40,), torch.float32, 48) * 3
+    p = xk.pack_weight(w, scheme, group)
+    y = assert_every_path_matches_ref(x, w, p, bias)
+    assert not torch.equal(y, linear_on("ref", x, p, bias.bfloat16()))
+    if scheme == "da8w8":
+        torch.testing.assert_close(y, xk.reference_linear(x, w, scheme, bias), rtol=0, atol=0)

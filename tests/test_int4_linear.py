@@ -1,4 +1,8 @@
 """DA8W4 and A16W4: every path against the ref path, the reference and torchao's flows."""
+import os
+import subprocess
+import sys
+
 import pytest
 import torch
 
@@ -187,3 +191,35 @@ def test_torchao_packed_format_concatenates_along_dim0():
 def _da8w4_torchao_inputs(w, group=32):
     codes, scale, zero = quantize_weight_int4_torchao(w, "da8w4", group)
     return codes, scale, zero.to(torch.int8)
+
+
+def test_da8w4_linear_quantized_defaults_to_fp32_output():
+    # torchao's da8w4_linear_cpu passes output_dtype=None for fp32 models: the op then returns fp32, the same
+    # values as with float32 named.
+    p = xk.pack_weight(make_input((40, 64), torch.float32, 30, 0.1), "da8w4", 32)
+    q, s, z = xk.quantize_per_token(make_input((2, 3, 64), torch.bfloat16, 31), False, 0, 255)
+    args = (q, s.reshape(-1), z.reshape(-1), p.packed, p.scale, p.zero, p.compensation, None, 40)
+    y = torch.ops.xeon.da8w4_linear_quantized(*args, None)
+    assert y.dtype == torch.float32 and y.shape == (2, 3, 40)
+    torch.testing.assert_close(y, torch.ops.xeon.da8w4_linear_quantized(*args, torch.float32), rtol=0, atol=0)
+    assert y.abs().sum() > 0
+
+
+def test_torchao_compat_never_replaces_torchao_kernels():
+    # Where torchao already has a CPU kernel for da8w4_linear_cpu when xeon_kernels is imported, ours is not
+    # registered and torchao's keeps running.
+    code = (
+        "import torch, torchao.ops\n"
+        "lib = torch.library.Library('torchao', 'IMPL')\n"
+        "lib.impl('da8w4_linear_cpu', lambda *a: torch.full((1,), 7.0), 'CPU')\n"
+        "import xeon_kernels as xk\n"
+        "x = torch.zeros(1, 32, dtype=torch.uint8)\n"
+        "y = torch.ops.torchao.da8w4_linear_cpu(x, torch.ones(1), torch.zeros(1, dtype=torch.int32), "
+        "torch.zeros(1, 1, 32, 16, dtype=torch.uint8), torch.ones(1, 1, 32), torch.zeros(1, 1, 32, dtype=torch.int8), "
+        "torch.zeros(1, 1, 32, dtype=torch.int32), None, torch.float32)\n"
+        "print(xk.torchao_compat.registered(), y.tolist())\n")
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in (os.environ.get("PYTHONPATH"), root) if p))
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip().splitlines()[-1] == "False [7.0]"

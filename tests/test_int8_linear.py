@@ -9,7 +9,7 @@ from conftest import (DTYPES, FP32_U, SUBNORMAL_STEP, UNIT_ROUNDOFF, a16_magnitu
 from xeon_kernels.reference import quantize_activation_torchao
 
 SCHEMES = ["da8w8", "a16w8"]
-# (M, K, N): M = 0, 1, 3, 17, 300; K and N off the 64 / 16 block sizes; one 3-D case via LEAD.
+# (M, K, N): M = 0, 1, 3, 17, 300; K and N off the 64 / 16 block sizes (3-D inputs: test_driver_blocking.py).
 SHAPES = [(0, 64, 16), (1, 1, 1), (3, 65, 17), (17, 100, 50), (300, 130, 33), (4, 64, 64)]
 
 

@@ -2,7 +2,6 @@
 // amx path (isa_amx.cpp, hardware tiles) and amx_emulated (isa_amx_emulated.cpp, the software tile
 // model) build their tables from this one definition, so the emulated path reproduces amx's dispatch.
 #pragma once
-#include "kernels/kernel_policies.h"
 #include "kernels/path_kernels.h"
 
 namespace xeon {

@@ -4,7 +4,6 @@
 #pragma GCC push_options
 #pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni")
 #include "kernels/simd_avx512.h"
-#include "kernels/kernel_policies.h"
 #include "kernels/path_kernels.h"
 #include "kernels/peak_probes.h"
 
@@ -15,7 +14,6 @@ using S = simd_avx512::Simd;
 // Tasks of 256 rows: the weight panel of a task is reused from cache across its M-blocks.
 constexpr Blocking kBlocking{.rows = 4, .col_blocks = 4, .task_rows = 256, .panel_bytes = 0};
 }  // namespace
-const KernelTable kAvx512Kernels =
-    PathKernels<VnniPolicy<S, kBlocking>, VnniInt4Policy<S, kBlocking>>::table(&vnni_peak_loop<S>);
+const KernelTable kAvx512Kernels = VectorPathKernels<S, kBlocking>::table(&vnni_peak_loop<S>);
 }  // namespace xeon
 #pragma GCC pop_options

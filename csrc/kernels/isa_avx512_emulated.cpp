@@ -8,7 +8,6 @@
 #pragma GCC push_options
 #pragma GCC target("avx2,fma")
 #include "kernels/simd_emulated.h"
-#include "kernels/kernel_policies.h"
 #include "kernels/path_kernels.h"
 
 namespace xeon {
@@ -16,7 +15,6 @@ namespace {
 using S = simd_emulated::Simd;
 constexpr Blocking kBlocking{.rows = 4, .col_blocks = 4, .task_rows = 256, .panel_bytes = 0};  // as avx512
 }  // namespace
-const KernelTable kAvx512EmulatedKernels =
-    PathKernels<VnniPolicy<S, kBlocking>, VnniInt4Policy<S, kBlocking>>::table(nullptr);
+const KernelTable kAvx512EmulatedKernels = VectorPathKernels<S, kBlocking>::table(nullptr);
 }  // namespace xeon
 #pragma GCC pop_options

@@ -1,13 +1,14 @@
 // A path's entry points (gemm_args.h KernelTable) built from its policies: the M-dispatch every path
 // with tile kernels shares, written once. An ISA file names its policies and its tile threshold:
 //   const KernelTable kFooKernels = PathKernels<VecInt8, VecInt4, Tile8, Tile4, TileBf16, kMinRows>::table(peak);
-// (void tile policies and kMinRows = -1 for a path without tiles).
+// (void tile policies and kMinRows = -1 for a path without tiles: VectorPathKernels<S, B>).
 #pragma once
 #include <memory>
 #include <type_traits>
 #include "kernels/a16_activations.h"
 #include "kernels/amx_tiles.h"
 #include "kernels/gemm_driver.h"
+#include "kernels/kernel_policies.h"
 
 namespace xeon {
 namespace {
@@ -49,6 +50,10 @@ struct PathKernels {
     return {&da8w8, &a16w8, &da8w4, &a16w4, std::is_void_v<TileDa8w8> ? -1 : kTileMinRows, int8_peak_loop};
   }
 };
+
+// A path of vector kernels only: the VNNI / FMA policies on SIMD backend S with blocking B.
+template <class S, Blocking B>
+using VectorPathKernels = PathKernels<VnniPolicy<S, B>, VnniInt4Policy<S, B>>;
 
 }  // namespace
 }  // namespace xeon

@@ -1,5 +1,5 @@
 // 16-lane SIMD backend on AVX-512 F/BW/VL + VNNI intrinsics. Include only from a
-// translation unit compiled with the matching -m flags.
+// translation unit whose `#pragma GCC target` enables avx512f, avx512bw, avx512vl, avx512dq and avx512vnni.
 #pragma once
 #include <immintrin.h>
 #include <cstdint>
@@ -40,8 +40,6 @@ struct Simd {
   static vi load_s8_as_i(const int8_t* p) {
     return _mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
   }
-  static vi sub_i(vi a, vi b) { return _mm512_sub_epi32(a, b); }
-  static vi mullo_i(vi a, vi b) { return _mm512_mullo_epi32(a, b); }
   static vf cvt_f(vi a) { return _mm512_cvtepi32_ps(a); }
   static vf load_f(const float* p) { return _mm512_loadu_ps(p); }
   static vf sub_f(vf a, vf b) { return _mm512_sub_ps(a, b); }

@@ -51,13 +51,6 @@ struct Simd {
   }
   static vi set1_i(int32_t x) { vi r; for (int l = 0; l < 16; ++l) r.v[l] = x; return r; }
   static vi load_s8_as_i(const int8_t* p) { vi r; for (int l = 0; l < 16; ++l) r.v[l] = p[l]; return r; }
-  // vpsubd / vpmulld keep the low 32 bits: modulo-2^32 arithmetic in uint32.
-  static vi sub_i(const vi& a, const vi& b) {
-    vi r; for (int l = 0; l < 16; ++l) r.v[l] = int32_t(uint32_t(a.v[l]) - uint32_t(b.v[l])); return r;
-  }
-  static vi mullo_i(const vi& a, const vi& b) {
-    vi r; for (int l = 0; l < 16; ++l) r.v[l] = int32_t(uint32_t(a.v[l]) * uint32_t(b.v[l])); return r;
-  }
   static vf cvt_f(const vi& a) { vf r; for (int l = 0; l < 16; ++l) r.v[l] = float(a.v[l]); return r; }
   static vf load_f(const float* p) { vf r; std::memcpy(r.v, p, 64); return r; }
   static vf sub_f(const vf& a, const vf& b) { vf r; for (int l = 0; l < 16; ++l) r.v[l] = a.v[l] - b.v[l]; return r; }
