@@ -1,4 +1,3 @@
-import contextlib
 import os
 import sys
 
@@ -27,14 +26,9 @@ def pytest_report_header(config):
             f"{info['stable_abi_target']}, paths {info['supported_paths']}, selected {info['selected_path']}"]
 
 
-@contextlib.contextmanager
 def forced_path(name):
-    previous = xk._paths._forced
-    xk.set_path(name)
-    try:
-        yield
-    finally:
-        xk._paths._forced = previous
+    """The calling thread runs `name` within the block (xk.use_path)."""
+    return xk.use_path(name)
 
 
 @pytest.fixture(params=PATHS)

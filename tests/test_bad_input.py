@@ -98,6 +98,28 @@ def test_inconsistent_packed_weight_is_refused():
         torch.load(io.BytesIO(bad))
 
 
+@pytest.mark.parametrize("scheme", ["da8w4", "a16w4"])
+def test_int4_n_within_the_padded_block_is_checked(scheme):
+    # N = 39 or 41 gives the same part shapes as N = 40 (one 64-channel padded block): the scales tell.
+    p = xk.pack_weight(torch.randn(40, 64), scheme, 32)
+    op = getattr(torch.ops.xeon, f"{scheme}_linear")
+    for n, what in [(39, "channel 39 has a nonzero scale"), (41, "channel 40 has only zero scales")]:
+        args = ((p.packed, p.scale, p.zero, p.compensation) if scheme == "da8w4" else (p.packed, p.scale, p.zero))
+        extra = (True,) if scheme == "da8w4" else ()
+        with pytest.raises(RuntimeError, match=f"N: expected the packed weight's output channels, got N = {n} .*{what}"):
+            op(torch.randn(2, 64), *args, None, n, 64, *extra)
+
+
+def test_da8w8_k_within_the_padded_block_is_checked():
+    # K = 63 gives the same packed size as K = 64: the codes past K (zero by packing) tell.
+    p = xk.pack_weight(torch.randn(16, 64), "da8w8")
+    with pytest.raises(RuntimeError, match="K: expected the packed weight's input size, got K = 63"):
+        torch.ops.xeon.da8w8_linear(torch.randn(2, 63), p.packed, p.compensation, p.scale, None, 16, 63, True)
+    q = dataclasses.replace(xk.pack_weight(torch.randn(16, 64), "da8w8"), shape=(16, 63))  # same part shapes
+    with pytest.raises(RuntimeError, match="K: expected the packed weight's input size"):
+        xk.linear(torch.randn(2, 63), q)
+
+
 def test_op_level_checks_are_clear():
     p = xk.pack_weight(torch.randn(16, 32), "da8w8")
     x = torch.randn(2, 32)

@@ -6,8 +6,9 @@ from . import _library
 _library.load()
 
 from . import _fakes  # noqa: E402,F401  (registers the ops' fake kernels)
+from . import _autograd  # noqa: E402,F401  (registers the linear ops' gradients)
 from . import _paths  # noqa: E402
-from ._paths import info, set_path  # noqa: E402,F401
+from ._paths import info, set_path, use_path  # noqa: E402,F401
 from .api import linear, pack_weight  # noqa: E402,F401
 from .packed import PackedWeight  # noqa: E402,F401
 from .quant import quantize_per_token  # noqa: E402,F401
@@ -19,4 +20,4 @@ from . import torchao_compat  # noqa: E402
 
 torchao_compat.register()
 
-__all__ = ["info", "set_path", "linear", "pack_weight", "PackedWeight", "quantize_per_token", "reference_linear"]
+__all__ = ["info", "set_path", "use_path", "linear", "pack_weight", "PackedWeight", "quantize_per_token", "reference_linear"]

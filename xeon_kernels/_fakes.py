@@ -13,8 +13,17 @@ def _(x, symmetric, quant_min, quant_max):
             x.new_empty(qshape, dtype=torch.int32)]
 
 
+def _same_device(first, **tensors):
+    # Reached for meta tensors too: a mix of devices (a meta part with CPU ones) is an error, never an
+    # uninitialised result.
+    for name, t in tensors.items():
+        if t is not None and t.device != first.device:
+            raise ValueError(f"{name}: expected a tensor on {first.device}, like the others, got {t.device}")
+
+
 @torch.library.register_fake("xeon::pack_weight")
 def _(codes, scale, zero, scheme, group):
+    _same_device(codes, scale=scale, zero=zero)
     name = layouts.SCHEMES[scheme]
     parts = layouts.spec(name, codes.shape[0], codes.shape[1], group or None)
     return [codes.new_empty(parts[p][1], dtype=parts[p][0]) for p in layouts.PARTS if p in parts]
@@ -22,6 +31,7 @@ def _(codes, scale, zero, scheme, group):
 
 @torch.library.register_fake("xeon::unpack_weight")
 def _(codes, scale, zero, scheme, N, K, group):
+    _same_device(codes, scale=scale, zero=zero)
     name = layouts.SCHEMES[scheme]
     int4 = name in layouts.INT4_SCHEMES
     out = [codes.new_empty((N, K), dtype=torch.uint8 if int4 else torch.int8),
@@ -31,31 +41,35 @@ def _(codes, scale, zero, scheme, N, K, group):
     return out
 
 
-def _linear_fake(x, N, dtype=None):
+def _linear_fake(x, N, dtype=None, **tensors):
+    _same_device(x, **tensors)
     return x.new_empty((*x.shape[:-1], N), dtype=dtype or x.dtype)
 
 
 @torch.library.register_fake("xeon::da8w8_linear")
 def _(x, weight, weight_sum, weight_scale, bias, N, K, act_symmetric, path=-1):
-    return _linear_fake(x, N)
+    return _linear_fake(x, N, weight=weight, weight_sum=weight_sum, weight_scale=weight_scale, bias=bias)
 
 
 @torch.library.register_fake("xeon::a16w8_linear")
 def _(x, weight, weight_scale, bias, N, K, path=-1):
-    return _linear_fake(x, N)
+    return _linear_fake(x, N, weight=weight, weight_scale=weight_scale, bias=bias)
 
 
 @torch.library.register_fake("xeon::da8w4_linear")
 def _(x, weight, weight_scale, weight_zero, weight_centered_sum, bias, N, K, act_symmetric, path=-1):
-    return _linear_fake(x, N)
+    return _linear_fake(x, N, weight=weight, weight_scale=weight_scale, weight_zero=weight_zero,
+                        weight_centered_sum=weight_centered_sum, bias=bias)
 
 
 @torch.library.register_fake("xeon::da8w4_linear_quantized")
 def _(input, input_scales, input_qzeros, weight, weight_scale, weight_zero, weight_centered_sum, bias, N,
       output_dtype, path=-1):
-    return _linear_fake(input, N, output_dtype or torch.float32)
+    return _linear_fake(input, N, output_dtype or torch.float32, input_scales=input_scales,
+                        input_qzeros=input_qzeros, weight=weight, weight_scale=weight_scale, weight_zero=weight_zero,
+                        weight_centered_sum=weight_centered_sum, bias=bias)
 
 
 @torch.library.register_fake("xeon::a16w4_linear")
 def _(x, weight, weight_scale, weight_zero, bias, N, K, path=-1):
-    return _linear_fake(x, N)
+    return _linear_fake(x, N, weight=weight, weight_scale=weight_scale, weight_zero=weight_zero, bias=bias)

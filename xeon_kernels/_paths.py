@@ -1,6 +1,8 @@
 """Kernel path selection (XEON_KERNELS_PATH, set_path) and xeon_kernels.info(). The paths themselves, their
 ids and what they need of the CPU are described by the op library (csrc/ops/paths.cpp) through xeon::info."""
+import contextlib
 import os
+import threading
 import warnings
 
 import torch
@@ -10,7 +12,10 @@ from . import _library
 ENV_VAR = "XEON_KERNELS_PATH"
 _OLD_ENV_VAR = "XEON_KERNELS_ISA"  # the name before 0.2; still read, with a warning
 
-_forced = None  # path id forced by set_path() or the environment, else None (auto)
+_forced = None  # path id forced by set_path() or the environment, else None (auto): process-wide
+_local = threading.local()  # .path: the id forced by use_path() in this thread
+_scopes_open = 0  # use_path() scopes open in any thread (while 0, forced_id() reads no thread-local state)
+_scopes_lock = threading.Lock()
 _warned_amx = False
 
 
@@ -57,27 +62,54 @@ def _warn_if_amx_refused() -> None:
                       stacklevel=3)
 
 
-def set_path(name) -> None:
-    """Forces a kernel path by name (see xeon_kernels.info()['paths']), or None for auto (the best this CPU
-    runs: amx > avx512 > avx2 > ref)."""
-    global _forced
-    if name is None or name == "":
-        _forced = None
-        return
+def _runnable_id(name: str) -> int:
     pid = path_id(name)
     if name not in supported_paths():
         raise RuntimeError(f"{ENV_VAR}/path: this CPU cannot run the {name!r} path "
                            f"(it runs {supported_paths()}; features: {features()})")
-    _forced = pid
+    return pid
+
+
+def set_path(name) -> None:
+    """Forces a kernel path by name (see xeon_kernels.info()['paths']) for the whole process (every thread),
+    or None for auto (the best this CPU runs: amx > avx512 > avx2 > ref). use_path() forces one for a block
+    of code in one thread."""
+    global _forced
+    _forced = None if name is None or name == "" else _runnable_id(name)
+
+
+@contextlib.contextmanager
+def use_path(name: str):
+    """Forces a kernel path within the block, in the calling thread only (other threads keep theirs);
+    blocks nest, and the previous choice returns on exit."""
+    global _scopes_open
+    pid = _runnable_id(name)
+    previous = getattr(_local, "path", None)
+    _local.path = pid
+    with _scopes_lock:
+        _scopes_open += 1
+    try:
+        yield
+    finally:
+        _local.path = previous
+        with _scopes_lock:
+            _scopes_open -= 1
 
 
 def forced_id() -> int:
-    """The path id handed to the ops: the forced one, or -1 (the best this CPU runs)."""
+    """The path id handed to the ops: this thread's use_path(), else set_path()'s, else -1 (the best this CPU
+    runs)."""
+    if _scopes_open:
+        scoped = getattr(_local, "path", None)
+        if scoped is not None:
+            return scoped
     return -1 if _forced is None else _forced
 
 
 def selected_path() -> str:
-    return _paths()[_forced]["name"] if _forced is not None else _library.info()["best_path"]
+    """The path this thread's calls run."""
+    pid = forced_id()
+    return _paths()[pid]["name"] if pid >= 0 else _library.info()["best_path"]
 
 
 def init_from_env() -> None:

@@ -78,6 +78,11 @@ def _check(x: torch.Tensor, packed: PackedWeight, bias: Optional[torch.Tensor]) 
                          f"(expected {FORMAT_VERSION}); repack the weight")
     if packed.scheme not in layouts.SCHEMES:
         raise ValueError(f"packed: unknown scheme {packed.scheme!r}")
+    for field in ("packed", "scale", "compensation", "zero"):
+        t = getattr(packed, field)
+        if t is not None and (not isinstance(t, torch.Tensor) or t.device.type != "cpu"):
+            raise ValueError(f"packed.{field}: expected a CPU tensor, got "
+                             f"{t.device if isinstance(t, torch.Tensor) else type(t).__name__}")
     if not isinstance(x, torch.Tensor):
         raise TypeError(f"x: expected a tensor, got {type(x).__name__}")
     if x.device.type != "cpu":
@@ -91,7 +96,8 @@ def _check(x: torch.Tensor, packed: PackedWeight, bias: Optional[torch.Tensor]) 
             raise ValueError(f"bias: expected a 1-D tensor of {packed.out_features} elements, "
                              f"got {getattr(bias, 'shape', type(bias))}")
         if bias.dtype not in (x.dtype, torch.float32):
-            raise TypeError(f"bias: expected dtype {x.dtype} or float32, got {bias.dtype}")
+            allowed = "torch.float32" if x.dtype == torch.float32 else f"{x.dtype} or torch.float32"
+            raise TypeError(f"bias: expected dtype {allowed}, got {bias.dtype}")
         if bias.device.type != "cpu":
             raise ValueError(f"bias: expected a CPU tensor, got device {bias.device}")
 

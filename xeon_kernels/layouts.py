@@ -34,6 +34,18 @@ def pack(scheme: str, codes: torch.Tensor, scale: torch.Tensor, zero, group_size
     return dict(zip(names, tensors))
 
 
+def dequantize(scheme: str, parts: dict, n: int, k: int, group_size) -> torch.Tensor:
+    """The weight the packed codes stand for, [N, K] fp32: code * scale (int8 schemes), (code - zero) * scale
+    (da8w4), (code - 8) * scale + zero (a16w4). Exact in fp64 terms up to one fp32 rounding per element."""
+    codes, scale, zero = unpack(scheme, parts, n, k, group_size)
+    if scheme in INT8_SCHEMES:
+        return codes.float() * scale[:, None]
+    g = codes.float().view(n, -1, group_size)
+    s = scale[..., None]
+    w = (g - zero.float()[..., None]) * s if scheme == "da8w4" else (g - 8) * s + zero[..., None]
+    return w.view(n, k)
+
+
 def unpack(scheme: str, parts: dict, n: int, k: int, group_size):
     """(codes [N, K], scale [N] or [N, G], zero [N, G] or None) from packed parts (xeon::unpack_weight)."""
     out = torch.ops.xeon.unpack_weight(parts["codes"], parts["scale"], parts.get("zero"), SCHEME_IDS[scheme], n, k,

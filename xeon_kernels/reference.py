@@ -1,4 +1,4 @@
-"""reference_linear: the pure-PyTorch reference, built from torchao's quantization primitives.
+"""reference_linear: the reference in PyTorch, built from torchao's quantization primitives (needs torchao).
 
 Integer products are summed exactly (float64 holds every partial sum: |sum| < 2^31 < 2^53). da8w8 then
 scales in fp32 in the kernels' order (so it matches the kernels bit for bit); the other schemes accumulate
@@ -19,19 +19,30 @@ def _torchao_quant(x: torch.Tensor, block_size, mapping, qmin: int, qmax: int, z
     return q, scale, zp
 
 
+def _with_k_at_least_2(t: torch.Tensor) -> torch.Tensor:
+    """torchao's choose_qparams_affine fails on rows of one element (a reshape of its block shape). Its
+    per-row range always includes 0 (min(amin, 0), max(amax, 0)), so a zero column appended to K = 1 rows
+    changes neither the scale, the zero point nor the first column's code: the caller drops it again."""
+    return torch.cat([t, t.new_zeros((*t.shape[:-1], 1))], dim=-1) if t.shape[-1] == 1 else t
+
+
 def quantize_weight_torchao(weight: torch.Tensor):
     """(codes int8 [N, K], scale fp32 [N]) from torchao's Int8Tensor.from_hp(weight, PerRow())."""
     from torchao.quantization import PerRow
     from torchao.quantization.quantize_.workflows.int8.int8_tensor import Int8Tensor
-    t = Int8Tensor.from_hp(weight.detach(), PerRow())
-    return t.qdata, t.scale.reshape(-1).to(torch.float32)
+    k = weight.shape[-1]
+    t = Int8Tensor.from_hp(_with_k_at_least_2(weight.detach()), PerRow())
+    return t.qdata[:, :k], t.scale.reshape(-1).to(torch.float32)
 
 
 def quantize_activation_torchao(x2d: torch.Tensor, symmetric: bool):
     """Per-token int8 codes, fp32 scales [M, 1] and zero points [M, 1] as torchao's DA8W8 activation path."""
     from torchao.quantization.quant_primitives import MappingType
     mapping = MappingType.SYMMETRIC if symmetric else MappingType.ASYMMETRIC
-    return _torchao_quant(x2d, (1, x2d.shape[-1]), mapping, -128, 127, torch.int8)
+    k = x2d.shape[-1]
+    x = _with_k_at_least_2(x2d)
+    q, scale, zp = _torchao_quant(x, (1, x.shape[-1]), mapping, -128, 127, torch.int8)
+    return q[:, :k], scale, zp
 
 
 def quantize_weight_int4_torchao(weight: torch.Tensor, scheme: str, group_size: int):

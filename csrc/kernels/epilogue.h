@@ -22,7 +22,8 @@ inline void write_outputs(const OutputArgs& o, int64_t N, int64_t m0, int64_t ro
       OutT* dst = static_cast<OutT*>(o.out) + (m0 + i) * N + n0;
       for (int64_t j = 0; j < n; ++j) {
         float y = value(i, j);
-        if (o.bias) y = y + o.bias[n0 + j];
+        // + 0 turns a -0 into +0 (an all-zero row gives +0 without bias, as float arithmetic on zeros does)
+        y = o.bias ? y + o.bias[n0 + j] : y + 0.f;
         dst[j] = from_float<OutT>(y);
       }
     }

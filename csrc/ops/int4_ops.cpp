@@ -30,6 +30,7 @@ PackedLayout int4_layout(Scheme scheme, const Tensor& weight, int64_t N, int64_t
 
 void check_da8w4_params(const PackedLayout& L, const Tensor& scale, const Tensor& zero, const Tensor& sum) {
   check_part(scale, "weight_scale", L, Part::kScale);
+  check_padding(L, Tensor(), scale);
   check_part(zero, "weight_zero", L, Part::kZero);
   check_part(sum, "weight_centered_sum", L, Part::kSum);
 }
@@ -102,15 +103,17 @@ Tensor da8w4_linear_quantized(const Tensor& a_in, const Tensor& a_scale, const T
   const int32_t* zp = static_cast<const int32_t*>(zero_c.data_ptr());
   std::unique_ptr<uint8_t[]> shifted(is_signed ? new uint8_t[M * K] : nullptr);
   std::vector<int32_t> zero_u8(M);
+  std::vector<float> scale(static_cast<const float*>(scale_c.data_ptr()),
+                           static_cast<const float*>(scale_c.data_ptr()) + M);
   torch::stable::parallel_for(0, M, row_grain(K), [&](int64_t m0, int64_t m1) {
     for (int64_t m = m0; m < m1; ++m) {
       zero_u8[m] = zp[m] + offset;
       if (is_signed)
         for (int64_t k = 0; k < K; ++k) shifted[m * K + k] = static_cast<uint8_t>(src[m * K + k] + offset);
     }
+    zero_scale_of_null_rows(is_signed ? shifted.get() : src, K, K, zero_u8.data(), scale.data(), m0, m1);
   });
-  const U8Activations a{is_signed ? shifted.get() : src, static_cast<const float*>(scale_c.data_ptr()),
-                        zero_u8.data()};
+  const U8Activations a{is_signed ? shifted.get() : src, scale.data(), zero_u8.data()};
   run_da8w4(L, M, a, weight, weight_scale, weight_zero, weight_centered_sum, OutputArgs{out.data_ptr(), odt, b}, kt);
   return out;
 }
@@ -120,6 +123,7 @@ Tensor a16w4_linear(const Tensor& x_in, const Tensor& weight, const Tensor& weig
   const PackedLayout L = int4_layout(Scheme::kA16w4, weight, N, K);
   check_activation(x_in, K);
   check_part(weight_scale, "weight_scale", L, Part::kScale);
+  check_padding(L, Tensor(), weight_scale);
   check_part(weight_zero, "weight_zero", L, Part::kZero);
   const KernelTable& kt = *path_for(path).kernels;
   const LinearCall c = begin_linear(x_in, K, N, bias);

@@ -19,6 +19,7 @@ Tensor da8w8_linear(const Tensor& x_in, const Tensor& weight, const Tensor& weig
   check_part(weight, "weight", L, Part::kCodes);
   check_part(weight_sum, "weight_sum", L, Part::kSum);
   check_part(weight_scale, "weight_scale", L, Part::kScale);
+  check_padding(L, weight, weight_scale);
   const KernelTable& kt = *path_for(path).kernels;
   const LinearCall c = begin_linear(x_in, K, N, bias);
   if (c.M == 0) return c.out;

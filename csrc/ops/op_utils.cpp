@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <cstring>
 #include <string>
 #include <type_traits>
@@ -55,8 +56,10 @@ std::string shape_text(const int64_t* shape, int64_t dims) {
 
 PackedLayout checked_layout(Scheme scheme, int64_t N, int64_t K, int64_t group) {
   const char* name = kSchemeNames[static_cast<int64_t>(scheme)];
-  STD_TORCH_CHECK(N >= 1, "N: expected at least one output channel, got ", N);
-  STD_TORCH_CHECK(K >= 1, "K: expected K >= 1, got ", K);
+  // 2^31 bounds every product of sizes the layouts form (N * K * 2 < 2^63): no int64 overflow.
+  constexpr int64_t kMaxDim = int64_t{1} << 31;
+  STD_TORCH_CHECK(N >= 1 && N <= kMaxDim, "N: expected 1 <= N <= ", kMaxDim, ", got ", N);
+  STD_TORCH_CHECK(K >= 1 && K <= kMaxDim, "K: expected 1 <= K <= ", kMaxDim, ", got ", K);
   if (scheme == Scheme::kDa8w8)
     STD_TORCH_CHECK(K <= kMaxKInt8, "K: expected 1 <= K <= ", kMaxKInt8,
                     " for da8w8 (longer K could overflow the int32 accumulators), got ", K);
@@ -74,6 +77,7 @@ PackedLayout checked_layout(Scheme scheme, int64_t N, int64_t K, int64_t group) 
 void check_part(const Tensor& t, const char* name, const PackedLayout& L, Part part) {
   const PartSpec s = L.spec(part);
   const char* scheme = kSchemeNames[static_cast<int64_t>(L.scheme)];
+  STD_TORCH_CHECK(t.defined(), name, ": expected a tensor, got None");
   STD_TORCH_CHECK(t.is_cpu(), name, ": expected a CPU tensor");
   STD_TORCH_CHECK(t.scalar_type() == s.dtype, name, ": expected dtype ", dtype_name(s.dtype), " for a ", scheme,
                   " weight, got ", dtype_name(t.scalar_type()));
@@ -90,7 +94,28 @@ void check_part(const Tensor& t, const char* name, const PackedLayout& L, Part p
   STD_TORCH_CHECK(t.is_contiguous(), name, ": expected a contiguous tensor");
 }
 
+void check_padding(const PackedLayout& L, const Tensor& codes, const Tensor& scale) {
+  if (is_int4(L.scheme)) {
+    const float* s = static_cast<const float*>(scale.data_ptr());
+    for (int64_t n = L.N; n < L.npad(); ++n)
+      for (int64_t g = 0; g < L.groups(); ++g)
+        STD_TORCH_CHECK(s[L.param_index(n, g)] == 0.f, "N: expected the packed weight's output channels, got N = ",
+                        L.N, " while channel ", n, " has a nonzero scale (the weight has more channels)");
+    bool last_real = false;
+    for (int64_t g = 0; g < L.groups(); ++g) last_real |= s[L.param_index(L.N - 1, g)] != 0.f;
+    STD_TORCH_CHECK(last_real, "N: expected the packed weight's output channels, got N = ", L.N, " while channel ",
+                    L.N - 1, " has only zero scales (a padding channel: the weight has fewer channels)");
+  } else if (L.scheme == Scheme::kDa8w8 && L.kpad() > L.K) {
+    const int8_t* c = static_cast<const int8_t*>(codes.data_ptr());
+    for (int64_t n = 0; n < L.N; ++n)
+      for (int64_t k = L.K; k < L.kpad(); ++k)
+        STD_TORCH_CHECK(c[L.code_byte(n, k)] == 0, "K: expected the packed weight's input size, got K = ", L.K,
+                        " while channel ", n, " has a nonzero code at k = ", k, " (the weight is wider)");
+  }
+}
+
 void check_activation(const Tensor& x, int64_t K) {
+  STD_TORCH_CHECK(x.defined(), "x: expected a tensor, got None");
   STD_TORCH_CHECK(x.is_cpu(), "x: expected a CPU tensor");
   STD_TORCH_CHECK(is_float_type(x.scalar_type()), "x: expected dtype float32, bfloat16 or float16, got ",
                   dtype_name(x.scalar_type()));
@@ -99,6 +124,7 @@ void check_activation(const Tensor& x, int64_t K) {
 }
 
 void check_vector(const Tensor& t, const char* name, ScalarType dtype, int64_t numel) {
+  STD_TORCH_CHECK(t.defined(), name, ": expected a tensor, got None");
   STD_TORCH_CHECK(t.is_cpu(), name, ": expected a CPU tensor");
   STD_TORCH_CHECK(t.scalar_type() == dtype, name, ": expected dtype ", dtype_name(dtype), ", got ",
                   dtype_name(t.scalar_type()));
@@ -106,7 +132,7 @@ void check_vector(const Tensor& t, const char* name, ScalarType dtype, int64_t n
 }
 
 const float* bias_as_float(const std::optional<Tensor>& bias, ScalarType x_dtype, int64_t N, std::vector<float>& buf) {
-  if (!bias.has_value()) return nullptr;
+  if (!bias.has_value() || !bias->defined()) return nullptr;
   const Tensor& b = *bias;
   STD_TORCH_CHECK(b.is_cpu() && b.dim() == 1 && b.size(0) == N, "bias: expected a 1-D CPU tensor of ", N,
                   " elements");
@@ -135,7 +161,8 @@ LinearCall begin_linear(const Tensor& x_in, int64_t K, int64_t N, const std::opt
   Tensor x = as_contiguous(x_in);
   Tensor out = torch::stable::new_empty(x, out_shape(x, N));
   const int64_t M = x.numel() / K;
-  return LinearCall{std::move(x), std::move(out), M, std::move(bias_buf), bias.has_value()};
+  const bool has_bias = !bias_buf.empty();  // before bias_buf is moved
+  return LinearCall{std::move(x), std::move(out), M, std::move(bias_buf), has_bias};
 }
 
 QuantizedActivations quantize_activations(const Tensor& x, int64_t M, int64_t K, int64_t ld, const QuantRange& range,
@@ -150,8 +177,21 @@ QuantizedActivations quantize_activations(const Tensor& x, int64_t M, int64_t K,
       std::memset(q.codes.get() + m * ld + K, 0, ld - K);  // meets the packed weight's zero padding
       q.zero_u8[m] += range.offset();
     }
+    zero_scale_of_null_rows(q.codes.get(), ld, K, q.zero_u8.data(), q.scale.data(), m0, m1);
   });
   return q;
+}
+
+void zero_scale_of_null_rows(const uint8_t* codes, int64_t ld, int64_t K, const int32_t* zero_u8, float* scale,
+                             int64_t m0, int64_t m1) {
+  for (int64_t m = m0; m < m1; ++m) {
+    if (!std::isfinite(scale[m])) continue;  // a NaN row stays NaN
+    const uint8_t z = static_cast<uint8_t>(zero_u8[m]);
+    const uint8_t* row = codes + m * ld;
+    bool null_row = zero_u8[m] >= 0 && zero_u8[m] <= 255;
+    for (int64_t k = 0; null_row && k < K; ++k) null_row = row[k] == z;
+    if (null_row) scale[m] = 0.f;
+  }
 }
 
 }  // namespace xeon

@@ -31,6 +31,11 @@ PackedLayout checked_layout(Scheme scheme, int64_t N, int64_t K, int64_t group);
 // A packed weight's part: a contiguous CPU tensor of exactly the dtype and shape layouts.h gives it.
 void check_part(const Tensor& t, const char* name, const PackedLayout& layout, Part part);
 
+// Where a packed weight's shapes cannot tell N or K apart (int4 parts are alike for every N of one 32-channel
+// block; DA8W8's codes for every K of one 64-wide block), its padding must be what packing left there:
+// int4 padding channels have scale 0 and a real channel's scales are at least torchao's eps (1e-6); DA8W8's
+// codes past K are 0. Anything else means the N or K given is not the weight's. (codes: DA8W8 only.)
+void check_padding(const PackedLayout& layout, const Tensor& codes, const Tensor& scale);
 // x: CPU, float32 / bfloat16 / float16, at least 1-D, last dimension K.
 void check_activation(const Tensor& x, int64_t K);
 // A 1-D CPU tensor of `numel` elements of dtype (contiguity not required).
@@ -61,7 +66,13 @@ struct QuantizedActivations {
   std::vector<int32_t> zero_u8;      // [M] the u8 value that means 0 (zero point + range.offset())
   U8Activations view() const { return {codes.get(), scale.data(), zero_u8.data()}; }
 };
-// Quantizes the rows of x (contiguous, M x K) in parallel, with torchao's arithmetic (act_quant.h).
+// Rows m0..m1 whose codes all equal their zero point contribute exactly 0 (every a - zero is 0), but the
+// fp32 decomposition of DA8W4 (gemm_args.h) would leave a rounding residue: their kernel-side scale is set
+// to 0 so that they give exactly the bias. A row with a NaN scale keeps it.
+void zero_scale_of_null_rows(const uint8_t* codes, int64_t ld, int64_t K, const int32_t* zero_u8, float* scale,
+                             int64_t m0, int64_t m1);
+// Quantizes the rows of x (contiguous, M x K) in parallel, with torchao's arithmetic (act_quant.h); the
+// scale of a row of zero points is 0 (zero_scale_of_null_rows).
 QuantizedActivations quantize_activations(const Tensor& x, int64_t M, int64_t K, int64_t ld, const QuantRange& range,
                                           bool symmetric);
 

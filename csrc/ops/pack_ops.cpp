@@ -87,6 +87,7 @@ std::vector<Tensor> unpack_weight(const Tensor& codes, const Tensor& scale, cons
     STD_TORCH_CHECK(zero.has_value(), "zero: expected the zero points of a ", kSchemeNames[scheme_id], " weight");
     check_part(*zero, "zero", L, Part::kZero);
   }
+  check_padding(L, codes, scale);
   std::vector<Tensor> out = {
       torch::stable::new_empty(codes, {N, K}, int4 ? ScalarType::Byte : ScalarType::Char),
       torch::stable::new_empty(scale, int4 ? std::vector<int64_t>{N, L.groups()} : std::vector<int64_t>{N})};

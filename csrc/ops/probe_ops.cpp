@@ -26,13 +26,20 @@ Tensor result(double amount, double seconds) {
   return t;
 }
 
+// Bounds that keep a probe call within seconds: an AMX probe iteration (4 TDPBUSD) takes about 64 cycles,
+// so 2^28 of them take under 10 s at 2 GHz; a read pass of the largest buffer a benchmark uses (a few GiB)
+// takes under a second, so 1000 passes at most some minutes.
+constexpr int64_t kMaxPeakIters = int64_t{1} << 28;
+constexpr int64_t kMaxReadPasses = 1000;
+
 // [int8 ops done, seconds] for iters loop iterations on each of torch's threads.
 Tensor probe_int8_peak(int64_t path, int64_t iters) {
   const PathEntry& entry = path_for(path);
   const KernelTable& kt = *entry.kernels;
   STD_TORCH_CHECK(kt.int8_peak_loop != nullptr, "path: the ", entry.name,
                   " path has no hardware int8 dot-product instruction to measure");
-  STD_TORCH_CHECK(iters >= 1, "iters: expected >= 1");
+  STD_TORCH_CHECK(iters >= 1 && iters <= kMaxPeakIters, "iters: expected 1 <= iters <= ", kMaxPeakIters,
+                  " (seconds of work on the slowest probe), got ", iters);
   const int64_t threads = torch::stable::get_num_threads();
   std::atomic<int64_t> ops{0};
   const auto t0 = Clock::now();
@@ -44,8 +51,10 @@ Tensor probe_int8_peak(int64_t path, int64_t iters) {
 
 // [bytes read, seconds] for `passes` reads of buf split across torch's threads.
 Tensor probe_read_bandwidth(const Tensor& buf, int64_t passes) {
-  STD_TORCH_CHECK(buf.is_cpu() && buf.is_contiguous() && buf.scalar_type() == ScalarType::Long,
+  STD_TORCH_CHECK(buf.defined() && buf.is_cpu() && buf.is_contiguous() && buf.scalar_type() == ScalarType::Long,
                   "buf: expected a contiguous int64 CPU tensor");
+  STD_TORCH_CHECK(passes >= 1 && passes <= kMaxReadPasses, "passes: expected 1 <= passes <= ", kMaxReadPasses,
+                  ", got ", passes);
   const int64_t n = buf.numel();
   const int64_t* p = static_cast<const int64_t*>(buf.data_ptr());
   const int64_t threads = torch::stable::get_num_threads();
