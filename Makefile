@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 DEPS := $(VENV)/.deps-installed
 
-.PHONY: all build wheel test demo bench-full clean
+.PHONY: all build wheel test fuzz sanitize demo bench-full clean
 
 all: build
 
@@ -28,6 +28,17 @@ wheel: $(DEPS)
 test: build
 	$(PY) scripts/check_tree.py
 	$(PY) -m pytest -q tests
+
+# At least 10,000 property-based cases (every path against ref, malformed calls of every op), in groups
+# of one process each, so that a crash is reported with the case it died on.
+fuzz: build
+	$(PY) scripts/fuzz.py --cases 10000 --groups 10
+
+# The op library built with AddressSanitizer + UndefinedBehaviorSanitizer (build/sanitize/), and the test
+# suite run against it (SANITIZE_TESTS narrows it: CI runs a subset that fits its time limit).
+SANITIZE_TESTS ?= tests
+sanitize: $(DEPS)
+	$(PY) scripts/sanitize.py $(SANITIZE_TESTS)
 
 # The microbenchmark table for this machine in a few minutes: every Llama-3.1-8B shape at decode sizes,
 # one shape at prefill sizes. `make bench-full` runs the whole grid (M = 1, 4, 16, 128, 1024 everywhere).

@@ -20,8 +20,14 @@ def compile_flags():
 
 sources = sorted(glob.glob("csrc/**/*.cpp", recursive=True))
 extra_compile_args = compile_flags()
+extra_link_args = ["-Wl,--no-as-needed", "-ltorch_cpu", "-Wl,--no-undefined"]
 if os.environ.get("XEON_KERNELS_DEBUG"):
     extra_compile_args += ["-O0", "-g"]
+# scripts/sanitize.py: AddressSanitizer + UndefinedBehaviorSanitizer, every UB finding fatal
+SANITIZE = ["-fsanitize=address,undefined", "-fno-sanitize-recover=undefined", "-fno-omit-frame-pointer"]
+if os.environ.get("XEON_KERNELS_SANITIZE"):
+    extra_compile_args += SANITIZE + ["-O1", "-g"]
+    extra_link_args = SANITIZE + [a for a in extra_link_args if a != "-Wl,--no-undefined"]
 
 setup(
     name="xeon_kernels",
@@ -33,7 +39,7 @@ setup(
             sources,
             include_dirs=[os.path.abspath("csrc")],
             extra_compile_args=extra_compile_args,
-            extra_link_args=["-Wl,--no-as-needed", "-ltorch_cpu", "-Wl,--no-undefined"],
+            extra_link_args=extra_link_args,
             py_limited_api=True,
         )
     ],

@@ -16,7 +16,9 @@ def load() -> None:
     if _loaded:
         return
     here = os.path.dirname(os.path.abspath(__file__))
-    candidates = sorted(glob.glob(os.path.join(here, "_C*.so")))
+    # XEON_KERNELS_LIBRARY: another build of the op library (scripts/sanitize.py points it at the sanitizer build)
+    override = os.environ.get("XEON_KERNELS_LIBRARY")
+    candidates = [override] if override else sorted(glob.glob(os.path.join(here, "_C*.so")))
     if not candidates:
         raise ImportError(
             f"xeon_kernels: the compiled op library (_C*.so) is missing from {here}; build it with "
