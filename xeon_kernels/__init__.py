@@ -11,6 +11,8 @@ from . import _paths  # noqa: E402
 from ._paths import info, set_path, use_path  # noqa: E402,F401
 from .api import linear, pack_weight  # noqa: E402,F401
 from .packed import PackedWeight  # noqa: E402,F401
+from .nn import QuantizedLinear  # noqa: E402,F401
+from .models import load_quantized, quantize_, save_quantized  # noqa: E402,F401
 from .quant import quantize_per_token  # noqa: E402,F401
 from .reference import reference_linear  # noqa: E402,F401
 
@@ -20,4 +22,5 @@ from . import torchao_compat  # noqa: E402
 
 torchao_compat.register()
 
-__all__ = ["info", "set_path", "use_path", "linear", "pack_weight", "PackedWeight", "quantize_per_token", "reference_linear"]
+__all__ = ["info", "set_path", "use_path", "linear", "pack_weight", "PackedWeight", "QuantizedLinear", "quantize_",
+           "save_quantized", "load_quantized", "quantize_per_token", "reference_linear"]
