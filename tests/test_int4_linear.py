@@ -223,3 +223,15 @@ def test_torchao_compat_never_replaces_torchao_kernels():
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip().splitlines()[-1] == "False [7.0]"
+
+
+def test_torchao_da8w4_with_one_group_per_row():
+    # K equal to the group size: torchao hands its prepack 1-D scales and zero points (the group dimension
+    # squeezed); they are one group per channel.
+    from torchao.prototype.quantization.int4 import Int8DynamicActivationInt4WeightConfig
+    w = make_input((64, 128), torch.float32, 40, 0.1)
+    lin = torchao_quantized_linear(Int8DynamicActivationInt4WeightConfig(group_size=128), w, None)
+    x = make_input((3, 128), torch.float32, 41)
+    with torch.no_grad():
+        torch.testing.assert_close(lin(x), xk.linear(x, xk.pack_weight(w, "da8w4", 128, act_symmetric=False)),
+                                   rtol=0, atol=0)

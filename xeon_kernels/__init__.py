@@ -24,3 +24,11 @@ torchao_compat.register()
 
 __all__ = ["info", "set_path", "use_path", "linear", "pack_weight", "PackedWeight", "QuantizedLinear", "quantize_",
            "save_quantized", "load_quantized", "quantize_per_token", "reference_linear"]
+
+
+def __getattr__(name):
+    # torchao's flow imports torchao (slow and loud): only when first used
+    if name in ("XeonQuantConfig", "from_torchao"):
+        from . import torchao_flow
+        return getattr(torchao_flow, name)
+    raise AttributeError(f"module 'xeon_kernels' has no attribute {name!r}")

@@ -21,6 +21,8 @@ def _prepack(weight, scales, qzeros):
     if weight.dim() != 2 or weight.dtype != torch.uint8:
         raise ValueError(f"weight: expected uint8 codes [N, K], got {weight.dtype} {tuple(weight.shape)}")
     n, k = weight.shape
+    if scales.dim() == 1 and qzeros.dim() == 1:  # torchao squeezes the group dimension when K is one group
+        scales, qzeros = scales.reshape(-1, 1), qzeros.reshape(-1, 1)
     if scales.dim() != 2 or scales.shape[0] != n or scales.dtype != torch.float32:
         raise ValueError(f"scales: expected float32 [N, K / group] with N = {n}, got {scales.dtype} "
                          f"{tuple(scales.shape)}")

@@ -1,0 +1,121 @@
+"""torchao's quantize_ flow on the xeon kernels: XeonQuantConfig (an AOBaseConfig for torchao.quantization.quantize_
+and transformers' TorchAoConfig) and from_torchao (a model torchao 0.18 quantized moves onto the xeon kernels
+with its own integer codes, scales and zero points, never requantized). Imports torchao: load it only when used
+(`xeon_kernels.XeonQuantConfig` and `xeon_kernels.from_torchao` import this module on first access)."""
+import dataclasses
+from typing import Optional
+
+import torch
+from torch import nn
+from torchao.core.config import AOBaseConfig
+from torchao.quantization.transform_module import register_quantize_module_handler
+
+from . import layouts
+from .api import pack_weight
+from .models import _cannot_take, _checked_scheme
+from .nn import QuantizedLinear
+from .packed import PackedWeight
+
+
+@dataclasses.dataclass
+class XeonQuantConfig(AOBaseConfig):
+    """torchao config for the xeon kernels: `torchao.quantization.quantize_(model, XeonQuantConfig("da8w4"))`, or
+    `TorchAoConfig(quant_type=XeonQuantConfig(...))` in transformers' from_pretrained. Each nn.Linear becomes a
+    QuantizedLinear (in place: the module object keeps its identity, so per-module flows work). No fusion
+    here (xeon_kernels.quantize_ fuses q/k/v and gate/up)."""
+    scheme: str = "da8w4"
+    group_size: Optional[int] = None
+    act_symmetric: bool = True
+
+    def __post_init__(self):
+        self.group_size, self._sym = _checked_scheme(self.scheme, self.group_size, self.act_symmetric)
+
+
+@register_quantize_module_handler(XeonQuantConfig)
+def _transform(module: nn.Module, config: XeonQuantConfig) -> nn.Module:
+    if not isinstance(module, nn.Linear) or _cannot_take(module, config.scheme, config.group_size):
+        return module  # a layer the scheme cannot take stays float, as in xeon_kernels.quantize_
+    packed = pack_weight(module.weight.detach(), config.scheme, config.group_size, config._sym)
+    return _become_quantized(module, packed)
+
+
+def _become_quantized(linear: nn.Linear, packed: PackedWeight) -> QuantizedLinear:
+    """Turns the nn.Linear object itself into a QuantizedLinear holding `packed` (its bias kept)."""
+    bias = linear.bias
+    linear._parameters.pop("weight", None)
+    linear._parameters.pop("bias", None)
+    linear.__class__ = QuantizedLinear
+    linear.scheme, linear.group_size, linear.act_symmetric = packed.scheme, packed.group_size, packed.act_symmetric
+    linear.out_features, linear.in_features = packed.shape
+    for name in ("packed", "scale", "zero", "compensation"):
+        linear.register_buffer(name, getattr(packed, name))
+    linear.bias = nn.Parameter(bias.detach(), requires_grad=False) if bias is not None else None
+    return linear
+
+
+def _aten_int4pack_codes(qdata: torch.Tensor, n: int, k: int) -> torch.Tensor:
+    """The uint4 codes [N, K] of aten._convert_weight_to_int4pack_for_cpu's output (torch 2.13's CPU layout:
+    [N/64][K][32] bytes, channel j of a 64-channel block in the low nibble, 32 + j in the high; the tests check
+    it against aten's packing)."""
+    if n % 64:
+        raise ValueError(f"weight: torchao's A16W4 packing of N = {n} (not a multiple of 64) is not supported")
+    b = qdata.reshape(n // 64, k, 32)
+    codes = torch.cat([b & 0x0F, b >> 4], dim=2)  # [block, k, 64 channels]
+    return codes.permute(0, 2, 1).reshape(n, k).contiguous()
+
+
+def _from_torchao_weight(weight, bias) -> Optional[PackedWeight]:
+    """A PackedWeight of the same codes, scales and zero points, or None for a weight that is not torchao's."""
+    from torchao.prototype.quantization.int4.int4_opaque_tensor import Int4OpaqueTensor
+    from torchao.quantization import PerRow
+    from torchao.quantization.quant_primitives import MappingType
+    from torchao.quantization.quantize_.workflows.int8.int8_tensor import Int8Tensor
+    if isinstance(weight, Int8Tensor):
+        n, k = weight.shape
+        if tuple(weight.block_size) != (1, k):
+            raise ValueError(f"weight: torchao int8 weights with block size {tuple(weight.block_size)} are not "
+                             "supported (per-row only)")
+        act = weight.act_quant_kwargs
+        if act is None:
+            scheme, sym = "a16w8", None
+        else:
+            if act.reduce_range or not isinstance(act.granularity, PerRow):
+                raise ValueError("weight: torchao DA8W8 with reduce_range or per-tensor activations is not supported "
+                                 "(the xeon kernels quantize activations per token over the full int8 range)")
+            scheme, sym = "da8w8", act.mapping_type == MappingType.SYMMETRIC
+        parts = layouts.pack(scheme, weight.qdata, weight.scale.reshape(-1).float(), None, None)
+        return PackedWeight(scheme, (n, k), None, sym, parts["codes"], parts["scale"], parts.get("sum"))
+    if isinstance(weight, Int4OpaqueTensor):
+        n, k = weight.shape
+        group = weight.block_size[-1]
+        if weight.act_mapping_type is None:  # A16W4 on aten's int4pack: unpack the codes, keep scale and zero
+            sz = weight.scale_and_zero  # [G, N, 2] (scale, float-domain zero)
+            codes = _aten_int4pack_codes(weight.qdata, n, k)
+            parts = layouts.pack("a16w4", codes, sz[..., 0].t().float().contiguous(), sz[..., 1].t().float().contiguous(),
+                                 group)
+            return PackedWeight("a16w4", (n, k), group, None, parts["codes"], parts["scale"], None, parts["zero"])
+        # DA8W4: torchao packed it with da8w4_linear_prepack_cpu, which is ours: the layout is already the xeon one
+        return PackedWeight("da8w4", (n, k), group, weight.act_mapping_type == "symmetric", weight.qdata,
+                            weight.scale_and_zero, weight.compensation, weight.qzeros)
+    return None
+
+
+def from_torchao(model: nn.Module) -> nn.Module:
+    """Moves the linears of a model quantized by torchao 0.18 (Int8DynamicActivationInt8WeightConfig,
+    Int8WeightOnlyConfig, PrototypeInt4WeightOnlyConfig, Int8DynamicActivationInt4WeightConfig) onto the xeon
+    kernels, in place, with the same integer codes, scales and zero points; returns the model. Every layer is
+    converted before any is swapped: an unsupported layer leaves the model as it was."""
+    converted = []
+    for name, m in model.named_modules():
+        if isinstance(m, nn.Linear) and not isinstance(m, QuantizedLinear):
+            try:
+                packed = _from_torchao_weight(m.weight, m.bias)
+            except ValueError as e:
+                raise ValueError(f"{name}: {e}") from None
+            if packed is not None:
+                converted.append((m, packed))
+    if not converted:
+        raise ValueError("model: no linear layer quantized by torchao in it")
+    for m, packed in converted:
+        _become_quantized(m, packed)
+    return model
