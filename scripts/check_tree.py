@@ -9,7 +9,8 @@ import re
 import subprocess
 import sys
 
-ROOT_ENTRIES = {".ci", ".gitignore", "CMakeLists.txt", "Makefile", "README.md", "benchmarks", "csrc",
+ROOT_ENTRIES = {".ci", ".gitignore", "CHANGELOG.md", "CMakeLists.txt", "LICENSE", "MANIFEST.in", "Makefile",
+                "README.md", "benchmarks", "csrc",
                 "pyproject.toml", "requirements.txt", "scripts", "setup.py", "tests", "xeon_kernels"}
 PORTABLE = re.compile(r"^[A-Za-z0-9._+-]+$")
 

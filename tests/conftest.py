@@ -9,6 +9,9 @@ import torch
 sys.path.append(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import xeon_kernels as xk  # noqa: E402
 
+if os.environ.get("XEON_KERNELS_EXPECT_INSTALLED") and "site-packages" not in xk.__file__:
+    raise RuntimeError(f"XEON_KERNELS_EXPECT_INSTALLED: the tests imported {xk.__file__}, not an installed wheel")
+
 # Unit roundoff (half an ulp at 1.0) of each output dtype: round-to-nearest to that dtype moves a value by
 # at most UNIT_ROUNDOFF[dtype] * |value| (plus the subnormal spacing near zero, SUBNORMAL_STEP).
 UNIT_ROUNDOFF = {torch.float32: 2.0**-24, torch.bfloat16: 2.0**-8, torch.float16: 2.0**-11}

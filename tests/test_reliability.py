@@ -1,6 +1,7 @@
 """Inputs an outside tester tried: meta tensors, all-zero rows, None, K = 1 in the reference, probe bounds,
 autograd, per-thread path choice, concurrent calls. Each gets a clear error or an exact result."""
 import io
+import os
 import threading
 
 import pytest
@@ -10,6 +11,7 @@ import xeon_kernels as xk
 from conftest import PATHS, assert_within, make_input
 
 SCHEMES = [("da8w8", None), ("a16w8", None), ("da8w4", 32), ("a16w4", 32)]
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def parts(p):
@@ -187,3 +189,30 @@ def test_concurrent_calls_are_bit_identical(torch_threads):
                     torch.testing.assert_close(r, expected[i], rtol=0, atol=0, msg=f"{scheme} thread {i}")
     finally:
         torch.set_num_threads(previous)
+
+
+def test_missing_extras_name_the_extra():
+    # Without torchao / transformers / safetensors (simulated: their imports fail), import works and each
+    # feature that needs one names the extra that installs it.
+    import subprocess
+    import sys
+    code = (
+        "import sys\n"
+        "for m in ('torchao', 'transformers', 'safetensors'): sys.modules[m] = None\n"
+        "import torch, xeon_kernels as xk\n"
+        "y = xk.linear(torch.randn(2, 32), xk.pack_weight(torch.randn(8, 32), 'da8w8'))\n"
+        "m = xk.quantize_(torch.nn.Sequential(torch.nn.Linear(32, 8)), 'a16w8')\n"
+        "for call in (lambda: xk.XeonQuantConfig, lambda: xk.reference_linear(torch.randn(2, 32), torch.randn(8, 32), "
+        "'da8w8'), lambda: xk.save_quantized(m, '/tmp/x'), lambda: xk.load_quantized('/nonexistent')):\n"
+        "    try:\n"
+        "        call()\n"
+        "    except ImportError as e:\n"
+        "        print(e)\n")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in (os.environ.get("PYTHONPATH"), ROOT) if p))
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.strip().splitlines()
+    assert lines == ["xeon_kernels.XeonQuantConfig needs torchao: pip install 'xeon_kernels[torchao]'",
+                     "xeon_kernels.reference_linear needs torchao: pip install 'xeon_kernels[torchao]'",
+                     "save_quantized needs safetensors: pip install 'xeon_kernels[models]'",
+                     "load_quantized needs safetensors: pip install 'xeon_kernels[models]'"], lines

@@ -1,5 +1,5 @@
 """xeon-kernels: AMX and AVX-512 quantized linear kernels for PyTorch on Xeon CPUs (torch.ops.xeon.*)."""
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 from . import _library
 
@@ -29,6 +29,8 @@ __all__ = ["info", "set_path", "use_path", "linear", "pack_weight", "PackedWeigh
 def __getattr__(name):
     # torchao's flow imports torchao (slow and loud): only when first used
     if name in ("XeonQuantConfig", "from_torchao"):
+        from ._extras import require
+        require("torchao", "torchao", f"xeon_kernels.{name}")
         from . import torchao_flow
         return getattr(torchao_flow, name)
     raise AttributeError(f"module 'xeon_kernels' has no attribute {name!r}")

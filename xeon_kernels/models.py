@@ -12,6 +12,7 @@ import torch
 from torch import nn
 
 from . import layouts
+from ._extras import require
 from .nn import FusedProjection, FusedSlice, QuantizedLinear
 
 log = logging.getLogger("xeon_kernels")
@@ -233,6 +234,7 @@ def save_quantized(model: nn.Module, directory: str) -> None:
     scales, zero points, sums, float parameters), xeon_quantization.json (format version, package version, the
     quantized layers and fused projections with their shapes, tied tensors, a SHA-256 of every tensor) and, for
     a transformers model, its config.json."""
+    require("safetensors", "models", "save_quantized")
     from safetensors.torch import save_file
     from . import __version__
     structure = _structure(model)
@@ -317,6 +319,7 @@ def _read_tensors(directory: str, manifest: dict, verify: bool) -> dict:
 
 
 def _skeleton_from_config(directory: str) -> nn.Module:
+    require("transformers", "models", "load_quantized without a model skeleton")
     from transformers import AutoConfig, AutoModelForCausalLM
     try:
         config = AutoConfig.from_pretrained(directory)
@@ -333,6 +336,7 @@ def load_quantized(directory: str, model: Optional[nn.Module] = None, *, verify:
     of the same architecture) loads into it. The packed tensors are assigned as safetensors maps them, never
     requantized. verify=False skips the SHA-256 check of every tensor (it reads the whole file once).
     A bad checkpoint raises CheckpointError naming the file and tensor, before `model` is changed."""
+    require("safetensors", "models", "load_quantized")
     manifest = _read_manifest(directory)
     tensors = _read_tensors(directory, manifest, verify)
     skeleton = model if model is not None else _skeleton_from_config(directory)

@@ -9,9 +9,16 @@ from typing import Optional
 
 import torch
 
+from ._extras import require
+
+
+def _torchao(module: str):
+    return require(module, "torchao", "xeon_kernels.reference_linear")
+
 
 def _torchao_quant(x: torch.Tensor, block_size, mapping, qmin: int, qmax: int, zp_dtype):
-    from torchao.quantization.quant_primitives import choose_qparams_affine, quantize_affine
+    qp = _torchao("torchao.quantization.quant_primitives")
+    choose_qparams_affine, quantize_affine = qp.choose_qparams_affine, qp.quantize_affine
     scale, zp = choose_qparams_affine(x, mapping, block_size, torch.int8, qmin, qmax,
                                       eps=torch.finfo(torch.float32).eps, scale_dtype=torch.float32,
                                       zero_point_dtype=zp_dtype, keepdim=True)
@@ -80,6 +87,7 @@ def quantize_activation_da8w4_torchao(x2d: torch.Tensor, symmetric: bool):
 def reference_linear(x: torch.Tensor, weight: torch.Tensor, scheme: str, bias: Optional[torch.Tensor] = None,
                      act_symmetric: bool = True, group_size: Optional[int] = None) -> torch.Tensor:
     """What xeon_kernels.linear(x, pack_weight(weight, scheme, group_size, act_symmetric), bias) computes."""
+    _torchao("torchao")
     if scheme not in ("da8w8", "a16w8", "da8w4", "a16w4"):
         raise ValueError(f"scheme: expected 'da8w8', 'a16w8', 'da8w4' or 'a16w4', got {scheme!r}")
     x2d = x.reshape(-1, x.shape[-1])

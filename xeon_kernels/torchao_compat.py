@@ -61,7 +61,10 @@ def register() -> bool:
     global _lib
     if _lib is not None:
         return True
-    if importlib.util.find_spec("torchao") is None:
+    try:
+        if importlib.util.find_spec("torchao") is None:
+            return False
+    except (ImportError, ValueError):  # an import system that hides torchao
         return False
     names = ["da8w4_linear_prepack_cpu", "da8w4_linear_cpu"]
     if "torchao.ops" in sys.modules and any(
