@@ -63,13 +63,14 @@ def make_input(shape, dtype, seed=0, scale=1.0):
 
 
 def bf16_tiles_used(path_name, scheme, dtype, M, K):
-    """Whether the call runs the AMX-BF16 kernels (A16W8 / A16W4 with bf16 activations, K % 32 == 0, M at or
-    above the path's tile threshold): their fp32 sums run in tile order, so they are compared with the
-    reference within a bound, not bit for bit."""
-    if scheme not in ("a16w8", "a16w4") or dtype != torch.bfloat16 or K % 32 != 0:
+    """Whether the call runs bf16 dot-product kernels (AMX-BF16 tiles or vdpbf16ps: A16W8 / A16W4 with bf16
+    activations, M at or above the path's bf16 threshold, K a multiple of its k step): their fp32 sums run in
+    another order and A16W4's weights are rounded to bf16, so they are compared with the reference within a
+    bound, not bit for bit."""
+    p = xk._library.info()["paths"][xk._paths.path_id(path_name)]
+    if scheme not in ("a16w8", "a16w4") or dtype != torch.bfloat16 or p["bf16_min_rows"] < 0:
         return False
-    min_rows = xk._paths.tile_min_rows(path_name)
-    return min_rows >= 0 and M >= min_rows
+    return M >= p["bf16_min_rows"] and K % p["bf16_k_multiple"] == 0
 
 
 def assert_within(actual, expected, tol, what=""):

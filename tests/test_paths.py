@@ -8,8 +8,8 @@ from conftest import PATHS, assert_every_path_matches_ref, forced_path, linear_o
 
 
 def stats():
-    tiles, tasks, threads, rows, cols = torch.ops.xeon.last_gemm_stats().tolist()
-    return {"tiles": tiles, "tasks": tasks, "threads": threads, "rows": rows, "cols": cols}
+    tiles, tasks, threads, rows, cols, bf16 = torch.ops.xeon.last_gemm_stats().tolist()
+    return {"tiles": tiles, "tasks": tasks, "threads": threads, "rows": rows, "cols": cols, "bf16": bf16}
 
 
 def tiles_ran(path_name, p, M, dtype=torch.float32):
@@ -39,6 +39,32 @@ def test_amx_emulated_reproduces_the_amx_dispatch():
         assert not tiles_ran("amx_emulated", p, 64, torch.float16), scheme
     p = xk.pack_weight(make_input((48, 80), torch.float32, 1, 0.1), "a16w8")  # K = 80: not a multiple of 32
     assert not tiles_ran("amx_emulated", p, 64, torch.bfloat16)
+
+
+def test_avx512_bf16_dispatch():
+    # bf16 activations take vdpbf16ps from the path's threshold on (K even); fp32 / fp16 keep the fp32-FMA
+    # kernels; int8-activation schemes run the avx512 VNNI kernels. The emulated path has the same dispatch.
+    names = [n for n in ("avx512_bf16", "avx512_bf16_emulated") if n in PATHS]
+    assert "avx512_bf16_emulated" in names  # every AVX2 + FMA machine runs the emulated form
+    info = {p["name"]: p for p in xk._library.info()["paths"]}
+    assert info["avx512_bf16"]["bf16_min_rows"] == info["avx512_bf16_emulated"]["bf16_min_rows"] >= 1
+    min_rows = info["avx512_bf16"]["bf16_min_rows"]
+    for name in names:
+        for scheme, group in [("a16w8", None), ("a16w4", 32)]:
+            p = xk.pack_weight(make_input((48, 64), torch.float32, 1, 0.1), scheme, group)
+            linear_on(name, make_input((min_rows, 64), torch.bfloat16, 2), p)
+            assert stats()["bf16"] == 1 and stats()["tiles"] == 0 and stats()["rows"] == 8, (name, scheme)
+            if min_rows > 1:
+                linear_on(name, make_input((min_rows - 1, 64), torch.bfloat16, 2), p)
+                assert stats()["bf16"] == 0, (name, scheme)
+            linear_on(name, make_input((64, 64), torch.float16, 2), p)
+            assert stats()["bf16"] == 0, (name, scheme)
+        p = xk.pack_weight(make_input((48, 63), torch.float32, 1, 0.1), "a16w8")  # K odd: no k pairs
+        linear_on(name, make_input((64, 63), torch.bfloat16, 2), p)
+        assert stats()["bf16"] == 0
+        p = xk.pack_weight(make_input((48, 64), torch.float32, 1, 0.1), "da8w8")
+        linear_on(name, make_input((64, 64), torch.bfloat16, 2), p)
+        assert stats()["bf16"] == 0 and stats()["tiles"] == 0
 
 
 def test_vector_paths_never_run_tiles():
@@ -98,7 +124,8 @@ def test_probe_read_bandwidth_counts_what_it_reads():
 
 def test_probe_int8_peak():
     probes = [p for p in xk._library.info()["paths"] if p["int8_peak_probe"]]
-    assert {p["name"] for p in probes} == {"avx512", "amx"}  # the paths with a hardware int8 dot product
+    # the paths with a hardware int8 dot product
+    assert {p["name"] for p in probes} == {"avx512", "amx", "avx512_bf16"}
     with pytest.raises(RuntimeError, match="the avx2 path has no hardware int8 dot-product instruction"):
         torch.ops.xeon.probe_int8_peak(xk._paths.path_id("avx2"), 10)
     if "avx512" not in PATHS:

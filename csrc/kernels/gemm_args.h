@@ -91,6 +91,10 @@ struct KernelTable {
   // The path runs its AMX tile kernels from this many rows on; -1: it has none. Informative (xeon::info):
   // the entry points decide.
   int64_t tile_min_rows;
+  // A16W8 / A16W4 with bf16 activations run bf16 dot-product kernels (AMX-BF16, vdpbf16ps) from this many rows
+  // on, when K is a multiple of bf16_k_multiple; -1 / 0: the path has none. Informative, as tile_min_rows.
+  int64_t bf16_min_rows;
+  int64_t bf16_k_multiple;
   // Ceiling probe of the path's int8 instruction (benchmarks): runs `iters` loop iterations on the
   // calling thread and returns the int8 ops done; null where the path has no hardware int8 dot-product
   // instruction to measure (ref, avx2, the emulated paths).

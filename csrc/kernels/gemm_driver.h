@@ -6,7 +6,7 @@
 //   kWidePanels         whether a task takes several micro-blocks of columns (the tile policies), and then
 //   kPanelBytes         the weight bytes one task panel may hold, and
 //   cached_bytes_per_column(g)  the bytes the policy holds per column (its converted weights);
-//   kTiles              whether it runs AMX tiles (reported by gemm_stats.h);
+//   kTiles, kBf16       whether it runs AMX tiles, whether it reads bf16 activations (gemm_stats.h);
 //   block(g, m0, rows, nb0, nbs, acc, ldc)  overloaded per scheme's argument struct: acc[0:rows][0:nbs*16]
 //                       for rows m0.. and 16-column N-blocks nb0..nb0+nbs (int32 for DA8W8, else fp32).
 #pragma once
@@ -85,7 +85,7 @@ void gemm(const Args& g) {
       }
     }
   });
-  record_gemm_stats({P::kTiles ? 1 : 0, n_panels * m_chunks, chunks.load(), P::kRows, P::kCols});
+  record_gemm_stats({P::kTiles ? 1 : 0, n_panels * m_chunks, chunks.load(), P::kRows, P::kCols, P::kBf16 ? 1 : 0});
 }
 
 }  // namespace

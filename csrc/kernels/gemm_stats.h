@@ -12,6 +12,7 @@ struct GemmStats {
   int64_t threads = 0;         // parallel_for chunks that ran tasks (one per pool thread taking part)
   int64_t rows_per_call = 0;   // rows of one micro-kernel call
   int64_t cols_per_call = 0;   // columns of one micro-kernel call
+  int64_t bf16 = 0;            // 1: bf16 dot-product kernels (AMX-BF16 tiles or vdpbf16ps) read bf16 activations
 };
 
 // Records / returns the stats of the calling thread's last GEMM (thread_local: concurrent callers on

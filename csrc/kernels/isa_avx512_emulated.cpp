@@ -1,6 +1,7 @@
-// The avx512_emulated path: the avx512 path's micro-kernel source and blocking on the portable 16-lane
-// model of the AVX-512 instructions (simd_emulated.h), so machines without AVX-512 run and test the same
-// kernel, blocking and epilogue code.
+// The avx512_emulated and avx512_bf16_emulated paths: the avx512 and avx512_bf16 paths' micro-kernel source
+// and blocking on the portable 16-lane model of the AVX-512 instructions (simd_emulated.h, vdpbf16ps
+// included), so machines without AVX-512 or AVX512_BF16 run and test the same kernel, blocking and epilogue
+// code.
 #include "kernels/kernel_prelude.h"
 
 // Compiled for AVX2 + FMA so the 16-lane model vectorizes and std::fma is one
@@ -8,7 +9,7 @@
 #pragma GCC push_options
 #pragma GCC target("avx2,fma")
 #include "kernels/simd_emulated.h"
-#include "kernels/path_kernels.h"
+#include "kernels/avx512_bf16_path.h"
 
 namespace xeon {
 namespace {
@@ -16,5 +17,6 @@ using S = simd_emulated::Simd;
 constexpr Blocking kBlocking{.rows = 4, .col_blocks = 4, .task_rows = 256, .panel_bytes = 0};  // as avx512
 }  // namespace
 const KernelTable kAvx512EmulatedKernels = VectorPathKernels<S, kBlocking>::table(nullptr);
+const KernelTable kAvx512Bf16EmulatedKernels = Avx512Bf16PathKernels<S>::table(nullptr);
 }  // namespace xeon
 #pragma GCC pop_options

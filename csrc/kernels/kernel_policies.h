@@ -5,6 +5,7 @@
 #include "kernels/amx_bf16_microkernel.h"
 #include "kernels/amx_int4_microkernel.h"
 #include "kernels/amx_microkernel.h"
+#include "kernels/bf16_dot_microkernel.h"
 #include "kernels/gemm_driver.h"
 #include "kernels/int4_microkernel.h"
 #include "kernels/vnni_microkernel.h"
@@ -28,7 +29,7 @@ struct Blocking {
 template <class S, Blocking B>
 struct VnniPolicy {
   static constexpr int64_t kRows = B.rows, kCols = B.col_blocks * kNBlock, kTaskRows = B.task_rows;
-  static constexpr bool kWidePanels = false, kTiles = false;
+  static constexpr bool kWidePanels = false, kTiles = false, kBf16 = false;
   static void block(const Da8w8Args& g, int64_t m0, int64_t rows, int64_t nb0, int64_t nbs, int32_t* c,
                     int64_t ldc) {
     const int64_t bstride = g.Kpad * kNBlock;
@@ -49,7 +50,7 @@ struct VnniPolicy {
 template <class S, Blocking B>
 struct VnniInt4Policy {
   static constexpr int64_t kRows = B.rows, kCols = kNBlockInt4, kTaskRows = B.task_rows;
-  static constexpr bool kWidePanels = false, kTiles = false;
+  static constexpr bool kWidePanels = false, kTiles = false, kBf16 = false;
   static void block(const Da8w4Args& g, int64_t m0, int64_t rows, int64_t nb0, int64_t, float* c, int64_t ldc) {
     dispatch_rows<B.rows>(rows, [&]<int R>() { da8w4_vnni_tile<S, R>(g, m0, nb0 / kInt4Blocks16, c, ldc); });
   }
@@ -63,7 +64,7 @@ template <Blocking B>
 struct TilePolicyBase {
   static constexpr int64_t kRows = kAmxMaxRows, kCols = kAmxMaxBlocks * kNBlock, kTaskRows = B.task_rows;
   static constexpr int64_t kPanelBytes = B.panel_bytes;
-  static constexpr bool kWidePanels = true, kTiles = true;
+  static constexpr bool kWidePanels = true, kTiles = true, kBf16 = false;
 };
 
 // DA8W8 on AMX int8 tiles, straight from the packed codes.
@@ -94,7 +95,9 @@ struct AmxInt4Policy : TilePolicyBase<B> {
 // A16W8 and A16W4 on AMX-BF16 tiles, bf16 activations; weights converted to bf16 once per thread.
 template <class T, class S, Blocking B>
 struct AmxBf16Policy : TilePolicyBase<B> {
-  static_assert(kAmxMaxBlocks * kNBlock == kNBlockInt4, "one int4 N-block per call");
+  static_assert(kAmxMaxBlocks == kBf16MicroBlocks, "one bf16 weight micro-block per call");
+  static constexpr bool kBf16 = true;
+  static constexpr int64_t kKMultiple = kBf16TileK;  // one TDPBF16PS step of k
   static int64_t cached_bytes_per_column(const A16w8Args& g) { return g.K * 2; }
   static int64_t cached_bytes_per_column(const A16w4Args& g) { return g.K * 2; }
   static void block(const A16w8Args& g, int64_t m0, int64_t rows, int64_t nb0, int64_t nbs, float* c,
@@ -105,6 +108,31 @@ struct AmxBf16Policy : TilePolicyBase<B> {
   static void block(const A16w4Args& g, int64_t m0, int64_t rows, int64_t nb0, int64_t, float* c, int64_t ldc) {
     amx_bf16_gemm_block<T>(g.x.bf16 + m0 * g.K, g.K, rows, dequantized_a16w4_block<S>(g, nb0 / kInt4Blocks16),
                            g.K * kInt4Half * 2, 2, c, ldc);
+  }
+};
+
+// A16W8 and A16W4 with bf16 activations on vdpbf16ps (AVX512_BF16): B.rows rows (at most 8) x one 32-column
+// micro-block per call, the weights converted to bf16 once per thread and task panel (bf16_weights.h).
+template <class S, Blocking B>
+struct Bf16DotPolicy {
+  static constexpr int64_t kRows = B.rows, kCols = kBf16MicroBlocks * kNBlock, kTaskRows = B.task_rows;
+  static constexpr int64_t kPanelBytes = B.panel_bytes;
+  static constexpr bool kWidePanels = true, kTiles = false, kBf16 = true;
+  static constexpr int64_t kKMultiple = 2;  // k pairs
+  static int64_t cached_bytes_per_column(const A16w8Args& g) { return g.K * 2; }
+  static int64_t cached_bytes_per_column(const A16w4Args& g) { return g.K * 2; }
+  static void block(const A16w8Args& g, int64_t m0, int64_t rows, int64_t nb0, int64_t nbs, float* c,
+                    int64_t ldc) {
+    const uint16_t* w = converted_a16w8_panel<S>(g, nb0, nbs);
+    dispatch_bf16_shape<B.rows>(rows, nbs, [&]<int R, int NB>() {
+      dpbf16_tile<S, R, NB>(g.x.bf16 + m0 * g.K, g.K, w, g.K * kNBlock, g.K, c, ldc);
+    });
+  }
+  static void block(const A16w4Args& g, int64_t m0, int64_t rows, int64_t nb0, int64_t, float* c, int64_t ldc) {
+    const uint16_t* w = dequantized_a16w4_block<S>(g, nb0 / kInt4Blocks16);
+    dispatch_bf16_shape<B.rows>(rows, 2, [&]<int R, int NB>() {
+      dpbf16_tile<S, R, NB>(g.x.bf16 + m0 * g.K, g.K, w, g.K * kInt4Half, g.K, c, ldc);
+    });
   }
 };
 

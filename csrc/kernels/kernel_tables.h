@@ -9,6 +9,8 @@ extern const KernelTable kRefKernels;
 extern const KernelTable kAvx2Kernels;
 extern const KernelTable kAvx512Kernels;
 extern const KernelTable kAvx512EmulatedKernels;
+extern const KernelTable kAvx512Bf16Kernels;
+extern const KernelTable kAvx512Bf16EmulatedKernels;
 extern const KernelTable kAmxKernels;
 extern const KernelTable kAmxEmulatedKernels;
 extern const KernelTable kAmxEmulatedTilesKernels;

@@ -13,8 +13,8 @@
 namespace xeon {
 namespace {
 
-template <class VecInt8, class VecInt4, class TileDa8w8 = void, class TileDa8w4 = void, class TileBf16 = void,
-          int64_t kTileMinRows = -1>
+template <class VecInt8, class VecInt4, class TileDa8w8 = void, class TileDa8w4 = void, class Bf16 = void,
+          int64_t kTileMinRows = -1, int64_t kBf16MinRows = kTileMinRows>
 struct PathKernels {
   static bool tiles(int64_t M) { return kTileMinRows >= 0 && M >= kTileMinRows; }
 
@@ -28,15 +28,15 @@ struct PathKernels {
       if (tiles(g.M)) return gemm<TileDa8w4>(g);
     gemm<VecInt4>(g);
   }
-  // bf16 activations go to the AMX-BF16 tiles as they are (K a multiple of one tile step); fp32 and fp16
-  // ones, and the rows below the threshold, to the fp32-FMA kernels (rounding fp32 / fp16 to bf16 would
-  // lose precision).
+  // bf16 activations go to the bf16 dot-product kernels (AMX-BF16 tiles, vdpbf16ps) as they are, from
+  // kBf16MinRows rows on and K a multiple of the kernel's k step; fp32 and fp16 activations, and the rows
+  // below the threshold, to the fp32-FMA kernels (rounding fp32 / fp16 to bf16 would lose precision).
   template <class Vec, class Args>
   static void a16(Args g) {
-    if constexpr (!std::is_void_v<TileBf16>) {
-      if (g.x.dtype == ScalarType::BFloat16 && g.K % kBf16TileK == 0 && tiles(g.M)) {
+    if constexpr (!std::is_void_v<Bf16>) {
+      if (g.x.dtype == ScalarType::BFloat16 && g.K % Bf16::kKMultiple == 0 && g.M >= kBf16MinRows) {
         g.x.bf16 = static_cast<const BFloat16*>(g.x.x);
-        return gemm<TileBf16>(g);
+        return gemm<Bf16>(g);
       }
     }
     std::unique_ptr<float[]> buf;
@@ -47,7 +47,10 @@ struct PathKernels {
   static void a16w4(const A16w4Args& g) { a16<VecInt4>(g); }
 
   static KernelTable table(int64_t (*int8_peak_loop)(int64_t)) {
-    return {&da8w8, &a16w8, &da8w4, &a16w4, std::is_void_v<TileDa8w8> ? -1 : kTileMinRows, int8_peak_loop};
+    int64_t bf16_k = 0;
+    if constexpr (!std::is_void_v<Bf16>) bf16_k = Bf16::kKMultiple;
+    return {&da8w8, &a16w8, &da8w4, &a16w4, std::is_void_v<TileDa8w8> ? -1 : kTileMinRows,
+            std::is_void_v<Bf16> ? -1 : kBf16MinRows, bf16_k, int8_peak_loop};
   }
 };
 

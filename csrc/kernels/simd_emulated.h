@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 
 namespace xeon::simd_emulated {
 
@@ -55,6 +56,17 @@ struct Simd {
   static vf load_f(const float* p) { vf r; std::memcpy(r.v, p, 64); return r; }
   static vf sub_f(const vf& a, const vf& b) { vf r; for (int l = 0; l < 16; ++l) r.v[l] = a.v[l] - b.v[l]; return r; }
   static vf mul_f(const vf& a, const vf& b) { vf r; for (int l = 0; l < 16; ++l) r.v[l] = a.v[l] * b.v[l]; return r; }
+  // vdpbf16ps as the SDM's pseudo-code: per lane, acc += a.odd * b.odd, then acc += a.even * b.even, each
+  // product exact in fp32 and each sum rounded to nearest even; denormal bf16 inputs read as zero and
+  // denormal results are flushed to zero (the instruction ignores MXCSR).
+  static vf dpbf16(vf acc, const vi& a, const vi& b) {
+    uint16_t x[32], y[32];  // copied, not cast: reading int32 lanes through uint16_t* breaks strict aliasing
+    std::memcpy(x, a.v, 64);
+    std::memcpy(y, b.v, 64);
+    for (int l = 0; l < 16; ++l)
+      for (int i = 1; i >= 0; --i) acc.v[l] = flush(acc.v[l] + bf16_daz(x[2 * l + i]) * bf16_daz(y[2 * l + i]));
+    return acc;
+  }
   static void store_bf16_pairs(uint16_t* p, const vf& even_k, const vf& odd_k) {
     for (int l = 0; l < 16; ++l) {
       p[2 * l] = bf16_bits(even_k.v[l]);
@@ -63,6 +75,14 @@ struct Simd {
   }
 
  private:
+  static float bf16_daz(uint16_t bits) {
+    if ((bits & 0x7F80) == 0) bits &= 0x8000;  // zero exponent: denormal (or zero) reads as signed zero
+    const uint32_t f = static_cast<uint32_t>(bits) << 16;
+    float v;
+    std::memcpy(&v, &f, 4);
+    return v;
+  }
+  static float flush(float v) { return std::fabs(v) < std::numeric_limits<float>::min() ? 0.f * v : v; }
   static uint16_t bf16_bits(float v) {  // round to nearest even (finite inputs)
     uint32_t x;
     std::memcpy(&x, &v, 4);

@@ -33,6 +33,8 @@ Tensor info(int64_t features) {
         .field("supported", p.supported(f))
         .field("auto_rank", int64_t{p.auto_rank})
         .field("tile_min_rows", p.kernels->tile_min_rows)
+        .field("bf16_min_rows", p.kernels->bf16_min_rows)
+        .field("bf16_k_multiple", p.kernels->bf16_k_multiple)
         .field("int8_peak_probe", p.kernels->int8_peak_loop != nullptr)
         .field("what", p.what)
         .end_object();
@@ -60,7 +62,7 @@ Tensor info(int64_t features) {
 
 Tensor last_gemm_stats_op() {
   const GemmStats s = xeon::last_gemm_stats();
-  Tensor t = torch::stable::empty({5}, ScalarType::Long, std::nullopt,
+  Tensor t = torch::stable::empty({6}, ScalarType::Long, std::nullopt,
                                   torch::stable::Device(torch::headeronly::DeviceType::CPU));
   int64_t* p = static_cast<int64_t*>(t.data_ptr());
   p[0] = s.tiles;
@@ -68,6 +70,7 @@ Tensor last_gemm_stats_op() {
   p[2] = s.threads;
   p[3] = s.rows_per_call;
   p[4] = s.cols_per_call;
+  p[5] = s.bf16;
   return t;
 }
 

@@ -30,7 +30,7 @@ STABLE_TORCH_LIBRARY(xeon, m) {
   // and CPU features (for the detected features, or for a given feature bit mask).
   m.def("packed_spec(int scheme, int N, int K, int group) -> Tensor");
   m.def("info(int features=-1) -> Tensor");
-  // [tiles, tasks, threads, rows per call, columns per call] of the calling thread's last GEMM.
+  // [tiles, tasks, threads, rows per call, columns per call, bf16] of the calling thread's last GEMM.
   m.def("last_gemm_stats() -> Tensor");
   // Benchmark ceilings: [int8 ops, seconds] of the path's dot-product instruction on all threads;
   // [bytes, seconds] of reading buf `passes` times.

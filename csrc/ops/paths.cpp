@@ -12,6 +12,7 @@ bool avx2_fma(const CpuFeatures& f) { return f.os_avx && f.avx2 && f.fma; }
 bool avx512_vnni(const CpuFeatures& f) {
   return f.os_avx512 && f.avx512f && f.avx512bw && f.avx512vl && f.avx512dq && f.avx512_vnni;
 }
+bool avx512_bf16(const CpuFeatures& f) { return avx512_vnni(f) && f.avx512_bf16; }
 // AMX-INT8 and AMX-BF16 tiles (and AVX-512 below the tile threshold), once Linux granted tile permission.
 bool amx(const CpuFeatures& f) {
   return avx512_vnni(f) && f.os_amx && f.amx_tile && f.amx_int8 && f.amx_bf16 && f.amx_permitted;
@@ -27,10 +28,14 @@ const PathEntry kPaths[] = {
     {"avx512", &avx512_vnni, &kAvx512Kernels, 3, "AVX-512 VNNI int8 / int4 and fp32-FMA kernels"},
     {"amx_emulated", &avx2_fma, &kAmxEmulatedKernels, 0,
      "the amx path's kernels and dispatch on a software model of the tile unit (tests)"},
-    {"amx", &amx, &kAmxKernels, 4, "AMX int8 / bf16 tiles from a few rows on, the avx512 kernels below"},
+    {"amx", &amx, &kAmxKernels, 5, "AMX int8 / bf16 tiles from a few rows on, the avx512 kernels below"},
     {"avx2", &avx2_fma, &kAvx2Kernels, 2, "the VNNI / FMA kernels on AVX2 + FMA"},
     {"amx_emulated_tiles", &avx2_fma, &kAmxEmulatedTilesKernels, 0,
      "amx_emulated with the tile kernels at every M (tests)"},
+    {"avx512_bf16", &avx512_bf16, &kAvx512Bf16Kernels, 4,
+     "the avx512 kernels, and vdpbf16ps kernels for A16W8 / A16W4 with bf16 activations"},
+    {"avx512_bf16_emulated", &avx2_fma, &kAvx512Bf16EmulatedKernels, 0,
+     "avx512_bf16 on the portable model of the instructions (tests)"},
 };
 const int64_t kNumPaths = sizeof(kPaths) / sizeof(kPaths[0]);
 
