@@ -8,16 +8,14 @@ over the prompt's positions, cosine of the prompt logits). Medians of a few runs
 import argparse
 import copy
 import os
-import statistics
 import sys
-import time
 
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import xeon_kernels as xk  # noqa: E402
-from common import machine_description  # noqa: E402
+from common import machine_description, median_time  # noqa: E402
 
 SCHEMES = [("da8w8", None), ("a16w8", None), ("da8w4", 128), ("a16w4", 128)]
 
@@ -33,21 +31,14 @@ def build(args):
 
 
 def timed(fn, reps):
-    times = []
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+    return median_time(fn, min_reps=reps, max_reps=reps)
 
 
 def measure(model, ids, args):
     with torch.no_grad():
-        model(ids)  # warm-up
         prefill = timed(lambda: model(ids), args.reps)
         logits = model(ids).logits[0].float()
         gen = dict(max_new_tokens=args.new, min_new_tokens=args.new, do_sample=False)
-        model.generate(ids, **gen)
         total = timed(lambda: model.generate(ids, **gen), args.reps)
     return {"prefill_tok_s": ids.shape[1] / prefill, "decode_tok_s": args.new / max(total - prefill, 1e-9),
             "logits": logits}

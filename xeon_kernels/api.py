@@ -109,8 +109,13 @@ def linear(x: torch.Tensor, packed: PackedWeight, bias: Optional[torch.Tensor] =
     that row (da8w8: its quantization scale is NaN; a16w8: IEEE propagation); other rows are unaffected.
     """
     _check(x, packed, bias)
-    p, path = packed, _paths.forced_id()
-    (n, k) = p.shape
+    return call_linear_op(x, packed, bias)
+
+
+def call_linear_op(x, p, bias):
+    """The scheme's op on the packed tensors of p (a PackedWeight or a QuantizedLinear: anything with scheme,
+    packed, scale, zero, compensation, act_symmetric, out_features, in_features), on the selected path."""
+    n, k, path = p.out_features, p.in_features, _paths.forced_id()
     if p.scheme == "da8w8":
         return torch.ops.xeon.da8w8_linear(x, p.packed, p.compensation, p.scale, bias, n, k, p.act_symmetric, path)
     if p.scheme == "a16w8":

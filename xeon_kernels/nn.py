@@ -11,8 +11,8 @@ from typing import Optional
 import torch
 from torch import nn
 
-from . import _paths, layouts
-from .api import pack_weight
+from . import layouts
+from .api import call_linear_op, pack_weight
 from .packed import PackedWeight
 
 # QuantizedLinear's buffers and the packed parts they hold.
@@ -66,16 +66,7 @@ class QuantizedLinear(nn.Module):
                             self.packed, self.scale, self.compensation, self.zero)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        n, k, path, b = self.out_features, self.in_features, _paths.forced_id(), self.bias
-        if self.scheme == "da8w8":
-            return torch.ops.xeon.da8w8_linear(x, self.packed, self.compensation, self.scale, b, n, k,
-                                               self.act_symmetric, path)
-        if self.scheme == "a16w8":
-            return torch.ops.xeon.a16w8_linear(x, self.packed, self.scale, b, n, k, path)
-        if self.scheme == "da8w4":
-            return torch.ops.xeon.da8w4_linear(x, self.packed, self.scale, self.zero, self.compensation, b, n, k,
-                                               self.act_symmetric, path)
-        return torch.ops.xeon.a16w4_linear(x, self.packed, self.scale, self.zero, b, n, k, path)
+        return call_linear_op(x, self, self.bias)
 
     def _apply(self, fn, recurse=True):
         # .to(device) / .cuda() / .half() all come here: probe where fn sends a tensor before moving anything

@@ -5,6 +5,7 @@
 // it runs its real packing, blocking and tile code on machines without AMX.
 #pragma once
 #include <cmath>
+#include "kernels/bf16_semantics.h"
 #include <cstdint>
 #include <cstring>
 #include <limits>
@@ -77,20 +78,11 @@ struct Tiles {
         float acc = c[m * 16 + n];
         for (int k = 0; k < k_pairs; ++k)
           for (int i = 0; i < 2; ++i)
-            acc = flush(acc + bf16_daz(a[m * 32 + 2 * k + i]) * bf16_daz(b[k * 32 + 2 * n + i]));
+            acc = flush_denormal(acc + bf16_daz(a[m * 32 + 2 * k + i]) * bf16_daz(b[k * 32 + 2 * n + i]));
         c[m * 16 + n] = acc;
       }
   }
 
- private:
-  static float bf16_daz(uint16_t bits) {
-    if ((bits & 0x7F80) == 0) bits &= 0x8000;  // zero exponent: denormal (or zero) reads as signed zero
-    const uint32_t f = static_cast<uint32_t>(bits) << 16;
-    float v;
-    std::memcpy(&v, &f, 4);
-    return v;
-  }
-  static float flush(float v) { return std::fabs(v) < std::numeric_limits<float>::min() ? 0.f * v : v; }
 };
 
 }  // namespace xeon::amx_emulated

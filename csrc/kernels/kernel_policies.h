@@ -34,7 +34,7 @@ struct VnniPolicy {
                     int64_t ldc) {
     const int64_t bstride = g.Kpad * kNBlock;
     dispatch_tile_shape<B.rows, B.col_blocks>(int(rows), int(nbs), [&]<int R, int NB>() {
-      vnni_tile<S, R, NB>(g.a.codes + m0 * g.Kpad, g.Kpad, g.w + nb0 * bstride, bstride, g.Kpad / kKQuad, c, ldc);
+      dot_tile<S, Int8Dot, R, NB>(g.a.codes + m0 * g.Kpad, g.Kpad, g.w + nb0 * bstride, bstride, g.Kpad, c, ldc);
     });
   }
   static void block(const A16w8Args& g, int64_t m0, int64_t rows, int64_t nb0, int64_t nbs, float* c,
@@ -125,13 +125,13 @@ struct Bf16DotPolicy {
                     int64_t ldc) {
     const uint16_t* w = converted_a16w8_panel<S>(g, nb0, nbs);
     dispatch_bf16_shape<B.rows>(rows, nbs, [&]<int R, int NB>() {
-      dpbf16_tile<S, R, NB>(g.x.bf16 + m0 * g.K, g.K, w, g.K * kNBlock, g.K, c, ldc);
+      dot_tile<S, Bf16Dot, R, NB>(g.x.bf16 + m0 * g.K, g.K, w, g.K * kNBlock, g.K, c, ldc);
     });
   }
   static void block(const A16w4Args& g, int64_t m0, int64_t rows, int64_t nb0, int64_t, float* c, int64_t ldc) {
     const uint16_t* w = dequantized_a16w4_block<S>(g, nb0 / kInt4Blocks16);
     dispatch_bf16_shape<B.rows>(rows, 2, [&]<int R, int NB>() {
-      dpbf16_tile<S, R, NB>(g.x.bf16 + m0 * g.K, g.K, w, g.K * kInt4Half, g.K, c, ldc);
+      dot_tile<S, Bf16Dot, R, NB>(g.x.bf16 + m0 * g.K, g.K, w, g.K * kInt4Half, g.K, c, ldc);
     });
   }
 };

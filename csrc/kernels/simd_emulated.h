@@ -4,6 +4,7 @@
 // and be tested on machines without AVX-512.
 #pragma once
 #include <cmath>
+#include "kernels/bf16_semantics.h"
 #include <cstdint>
 #include <cstring>
 #include <limits>
@@ -64,7 +65,8 @@ struct Simd {
     std::memcpy(x, a.v, 64);
     std::memcpy(y, b.v, 64);
     for (int l = 0; l < 16; ++l)
-      for (int i = 1; i >= 0; --i) acc.v[l] = flush(acc.v[l] + bf16_daz(x[2 * l + i]) * bf16_daz(y[2 * l + i]));
+      for (int i = 1; i >= 0; --i)
+        acc.v[l] = flush_denormal(acc.v[l] + bf16_daz(x[2 * l + i]) * bf16_daz(y[2 * l + i]));
     return acc;
   }
   static void store_bf16_pairs(uint16_t* p, const vf& even_k, const vf& odd_k) {
@@ -75,14 +77,6 @@ struct Simd {
   }
 
  private:
-  static float bf16_daz(uint16_t bits) {
-    if ((bits & 0x7F80) == 0) bits &= 0x8000;  // zero exponent: denormal (or zero) reads as signed zero
-    const uint32_t f = static_cast<uint32_t>(bits) << 16;
-    float v;
-    std::memcpy(&v, &f, 4);
-    return v;
-  }
-  static float flush(float v) { return std::fabs(v) < std::numeric_limits<float>::min() ? 0.f * v : v; }
   static uint16_t bf16_bits(float v) {  // round to nearest even (finite inputs)
     uint32_t x;
     std::memcpy(&x, &v, 4);
