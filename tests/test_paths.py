@@ -139,3 +139,49 @@ def test_probe_int8_peak():
             assert ops == n * 1000 * 8 * 16 * 4 * 2 and secs > 0
     finally:
         torch.set_num_threads(previous)
+
+
+def tile_model():
+    return xk._library._json(torch.ops.xeon.amx_model_faults())
+
+
+def test_tile_model_faults_where_the_hardware_faults():
+    # Each sequence would raise #GP or #UD on an AMX machine (Intel SDM: LDTILECFG, TILELOADD, TILESTORED,
+    # TILEZERO, TDPBUSD, TDPBF16PS, TILERELEASE); the model must raise the same fault.
+    faults = tile_model()["faults"]
+    gp = ["palette 2", "reserved byte set", "start row past a tile", "rows without bytes", "bytes without rows",
+          "tile 8 configured", "17 rows", "65 bytes per row"]
+    ud = ["load before any config", "use after release", "use after palette 0", "unconfigured tile",
+          "store of unconfigured tile", "A bytes != 4 x B rows", "C bytes != B bytes", "C rows != A rows",
+          "bf16 A bytes != 4 x B rows", "bf16 dot on a released tile"]
+    assert set(faults) == set(gp + ud + ["valid"])
+    for name in gp:
+        assert faults[name].startswith("amx_emulated: #GP"), (name, faults[name])
+    for name in ud:
+        assert faults[name].startswith("amx_emulated: #UD"), (name, faults[name])
+    assert faults["valid"] == ""
+
+
+@pytest.mark.parametrize("M,regions", [(64, 1), (64, 2), (40, 1)])
+def test_tiles_configured_once_per_shape_and_released(M, regions):
+    # One thread, a da8w8 call of 8 micro-blocks per 32-row block: LDTILECFG only where the tile shape changes
+    # (it used to be once per micro-block: 16 at M = 64), and the tiles released at each region's end. M = 64:
+    # one shape (32 rows), one LDTILECFG per region; M = 40: 32 and 8 rows alternate in every task.
+    p = xk.pack_weight(make_input((256, 64), torch.float32, 1, 0.1), "da8w8")
+    x = make_input((M, 64), torch.float32, 2)
+    report_own = tile_model()["configs_loaded"]
+    report_own = tile_model()["configs_loaded"] - report_own  # the report's own sequences load some
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        with forced_path("amx_emulated_tiles"):
+            before = tile_model()["configs_loaded"]
+            for _ in range(regions):
+                xk.linear(x, p)
+            tasks = stats()["tasks"]
+            after = tile_model()
+    finally:
+        torch.set_num_threads(previous)
+    loaded = after["configs_loaded"] - before - report_own
+    assert loaded == (regions if M % 32 == 0 else regions * 2 * tasks), (loaded, tasks)
+    assert after["left_configured"] is False

@@ -4,6 +4,7 @@
 #pragma once
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include "pack/layouts.h"
 #include "kernels/amx_tiles.h"
 
@@ -14,6 +15,36 @@ namespace {
 
 constexpr int kAmxMaxRows = 2 * kTileRows;   // MT = 2 row tiles
 constexpr int kAmxMaxBlocks = 2;             // NT = 2 column tiles of kNBlock
+
+// The tile configuration this thread last loaded through load_tile_config (per tile backend T), so that
+// consecutive micro-blocks of one shape issue LDTILECFG once; release_tiles forgets it.
+template <class T>
+struct LoadedTileConfig {
+  static TileConfig& cfg() {
+    thread_local TileConfig c{};
+    return c;
+  }
+  static bool& valid() {
+    thread_local bool v = false;
+    return v;
+  }
+};
+
+template <class T>
+void load_tile_config(const TileConfig& cfg) {
+  if (LoadedTileConfig<T>::valid() && std::memcmp(&LoadedTileConfig<T>::cfg(), &cfg, sizeof(cfg)) == 0) return;
+  T::configure(&cfg);
+  LoadedTileConfig<T>::cfg() = cfg;
+  LoadedTileConfig<T>::valid() = true;
+}
+
+// TILERELEASE at the end of a kernel region on each thread: the 8 KiB of tile data then leave the thread's
+// XSAVE state, so context switches of pool threads that ran a kernel stop saving and restoring them.
+template <class T>
+void release_tiles() {
+  T::release();
+  LoadedTileConfig<T>::valid() = false;
+}
 
 // Loads the tile configuration for `rows` rows (MT = rows > 16 ? 2 : 1), NT column
 // tiles and a K step of kstep bytes per TDPBUSD (64, or the group size when smaller).
@@ -27,7 +58,7 @@ void amx_configure(int rows, int kstep) {
   set(0, r0, kTileColsBytes); set(4, r0, kstep); set(6, kstep / kKQuad, kTileColsBytes);
   if constexpr (NT == 2) { set(1, r0, kTileColsBytes); set(7, kstep / kKQuad, kTileColsBytes); }
   if constexpr (MT == 2) { set(2, r1, kTileColsBytes); set(5, r1, kstep); if constexpr (NT == 2) set(3, r1, kTileColsBytes); }
-  T::configure(&cfg);
+  load_tile_config<T>(cfg);
 }
 
 // The tile dot product: int8 (TDPBUSD, u8 x s8 -> int32, 4 k per 32-bit lane) or bf16

@@ -10,6 +10,7 @@ namespace xeon::amx_hw {
 
 struct Tiles {
   static void configure(const TileConfig* cfg) { _tile_loadconfig(cfg); }
+  static void release() { _tile_release(); }
   template <int T> static void zero();
   template <int T> static void load(const void* p, int64_t stride);
   template <int T> static void store(void* p, int64_t stride);

@@ -7,6 +7,7 @@
 //   kPanelBytes         the weight bytes one task panel may hold, and
 //   cached_bytes_per_column(g)  the bytes the policy holds per column (its converted weights);
 //   kTiles, kBf16       whether it runs AMX tiles, whether it reads bf16 activations (gemm_stats.h);
+//   release_tiles()     tile policies: TILERELEASE once a thread's tasks of the region are done;
 //   block(g, m0, rows, nb0, nbs, acc, ldc)  overloaded per scheme's argument struct: acc[0:rows][0:nbs*16]
 //                       for rows m0.. and 16-column N-blocks nb0..nb0+nbs (int32 for DA8W8, else fp32).
 #pragma once
@@ -84,6 +85,7 @@ void gemm(const Args& g) {
         }
       }
     }
+    if constexpr (P::kTiles) P::release_tiles();
   });
   record_gemm_stats({P::kTiles ? 1 : 0, n_panels * m_chunks, chunks.load(), P::kRows, P::kCols, P::kBf16 ? 1 : 0});
 }

@@ -59,17 +59,19 @@ struct VnniInt4Policy {
   }
 };
 
-// Common members of the tile policies: 32 rows x 32 columns per call (2 x 2 tiles), wide panels.
-template <Blocking B>
+// Common members of the tile policies (tile backend T): 32 rows x 32 columns per call (2 x 2 tiles), wide
+// panels, and the tiles released at the end of each thread's share of a kernel region.
+template <class T, Blocking B>
 struct TilePolicyBase {
   static constexpr int64_t kRows = kAmxMaxRows, kCols = kAmxMaxBlocks * kNBlock, kTaskRows = B.task_rows;
   static constexpr int64_t kPanelBytes = B.panel_bytes;
   static constexpr bool kWidePanels = true, kTiles = true, kBf16 = false;
+  static void release_tiles() { xeon::release_tiles<T>(); }
 };
 
 // DA8W8 on AMX int8 tiles, straight from the packed codes.
 template <class T, Blocking B>
-struct AmxPolicy : TilePolicyBase<B> {
+struct AmxPolicy : TilePolicyBase<T, B> {
   static int64_t cached_bytes_per_column(const Da8w8Args& g) { return g.Kpad; }
   static void block(const Da8w8Args& g, int64_t m0, int64_t rows, int64_t nb0, int64_t nbs, int32_t* c,
                     int64_t ldc) {
@@ -84,7 +86,7 @@ struct AmxPolicy : TilePolicyBase<B> {
 
 // DA8W4 on AMX int8 tiles: one 32-channel int4 N-block per call, unpacked once per thread to int8.
 template <class T, class S, Blocking B>
-struct AmxInt4Policy : TilePolicyBase<B> {
+struct AmxInt4Policy : TilePolicyBase<T, B> {
   static_assert(kAmxMaxBlocks * kNBlock == kNBlockInt4, "one int4 N-block per call");
   static int64_t cached_bytes_per_column(const Da8w4Args& g) { return g.K; }
   static void block(const Da8w4Args& g, int64_t m0, int64_t rows, int64_t nb0, int64_t, float* c, int64_t ldc) {
@@ -94,7 +96,7 @@ struct AmxInt4Policy : TilePolicyBase<B> {
 
 // A16W8 and A16W4 on AMX-BF16 tiles, bf16 activations; weights converted to bf16 once per thread.
 template <class T, class S, Blocking B>
-struct AmxBf16Policy : TilePolicyBase<B> {
+struct AmxBf16Policy : TilePolicyBase<T, B> {
   static_assert(kAmxMaxBlocks == kBf16MicroBlocks, "one bf16 weight micro-block per call");
   static constexpr bool kBf16 = true;
   static constexpr int64_t kKMultiple = kBf16TileK;  // one TDPBF16PS step of k

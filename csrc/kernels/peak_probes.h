@@ -2,6 +2,7 @@
 // instructions with no memory traffic, so ops / second is the instruction peak.
 #pragma once
 #include <cstdint>
+#include "kernels/amx_microkernel.h"
 
 namespace xeon {
 namespace {
@@ -39,7 +40,7 @@ int64_t amx_peak_loop(int64_t iters) {
   TileConfig cfg{};
   cfg.palette_id = 1;
   for (int t = 0; t < kNumTiles; ++t) { cfg.rows[t] = kTileRows; cfg.colsb[t] = kTileColsBytes; }
-  T::configure(&cfg);
+  load_tile_config<T>(cfg);
   T::template load<4>(src, kTileColsBytes); T::template load<5>(src, kTileColsBytes);
   T::template load<6>(src, kTileColsBytes); T::template load<7>(src, kTileColsBytes);
   T::template zero<0>(); T::template zero<1>(); T::template zero<2>(); T::template zero<3>();
@@ -48,6 +49,7 @@ int64_t amx_peak_loop(int64_t iters) {
     T::template dpbusd<2, 5, 6>(); T::template dpbusd<3, 5, 7>();
   }
   T::template store<0>(dst, kNBlock * 4);
+  release_tiles<T>();
   [[maybe_unused]] static volatile int32_t sink;
   sink = dst[0];
   return iters * 4 * int64_t{kTileRows} * kNBlock * kTileColsBytes * 2;  // 16 x 16 x 64 MACs per tdpbusd

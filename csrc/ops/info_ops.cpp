@@ -1,10 +1,14 @@
 // xeon::info (the library's paths, schemes and CPU features as JSON: the one description Python reads)
 // and xeon::last_gemm_stats.
 #include <torch/csrc/stable/library.h>
+#include <string>
+
 #include <torch/csrc/stable/ops.h>
+#include <torch/headeronly/util/Exception.h>
 
 #include "common/cpu_features.h"
 #include "common/json.h"
+#include "kernels/amx_model_check.h"
 #include "kernels/gemm_stats.h"
 #include "ops/op_utils.h"
 #include "ops/paths.h"
@@ -74,10 +78,20 @@ Tensor last_gemm_stats_op() {
   return t;
 }
 
+Tensor amx_model_faults() {
+  // the model is compiled for AVX2 + FMA, as the amx_emulated path
+  bool runnable = false;
+  for (int64_t id = 0; id < kNumPaths; ++id)
+    if (std::string(kPaths[id].name) == "amx_emulated") runnable = kPaths[id].supported(cpu_features());
+  STD_TORCH_CHECK(runnable, "amx_model_faults: the tile model needs AVX2 + FMA, which this CPU lacks");
+  return text_tensor(amx_model_fault_report());
+}
+
 }  // namespace
 }  // namespace xeon
 
 STABLE_TORCH_LIBRARY_IMPL(xeon, CompositeExplicitAutograd, m) {
+  m.impl("amx_model_faults", TORCH_BOX(&xeon::amx_model_faults));
   m.impl("info", TORCH_BOX(&xeon::info));
   m.impl("last_gemm_stats", TORCH_BOX(&xeon::last_gemm_stats_op));
 }

@@ -30,6 +30,8 @@ STABLE_TORCH_LIBRARY(xeon, m) {
   // and CPU features (for the detected features, or for a given feature bit mask).
   m.def("packed_spec(int scheme, int N, int K, int group) -> Tensor");
   m.def("info(int features=-1) -> Tensor");
+  // The software tile model's faults on faulting instruction sequences, as JSON (tests; kernels/amx_model_check.h).
+  m.def("amx_model_faults() -> Tensor");
   // [tiles, tasks, threads, rows per call, columns per call, bf16] of the calling thread's last GEMM.
   m.def("last_gemm_stats() -> Tensor");
   // Benchmark ceilings: [int8 ops, seconds] of the path's dot-product instruction on all threads;
