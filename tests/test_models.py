@@ -218,7 +218,7 @@ def test_bad_checkpoints_are_refused_and_leave_the_model_untouched(tmp_path, how
 
 
 def test_load_never_materialises_float_weights(tmp_path):
-    # A model whose fp32 weights take 151 MiB; its da8w4 checkpoint about a sixth of that. Loading it in a fresh
+    # A model whose fp32 weights take 148 MiB; its da8w4 checkpoint about a sixth of that. Loading it in a fresh
     # process must raise the peak resident memory by less than the float weights would take.
     model = tiny(layers=4, hidden=1024, intermediate=2048, vocab=512, seed=15)
     float_bytes = sum(p.numel() * 4 for p in model.parameters())

@@ -60,7 +60,7 @@ def _nbytes(*tensors) -> int:
 
 
 def _default_filter(model: nn.Module) -> Callable:
-    """LLM defaults: every nn.Linear but the output projection (lm_head) stays float-free; embeddings are not
+    """LLM defaults: every nn.Linear but the output projection (lm_head), which stays float; embeddings are not
     linears and stay float too."""
     out = model.get_output_embeddings() if hasattr(model, "get_output_embeddings") else None
 

@@ -64,7 +64,7 @@ def _aten_int4pack_codes(qdata: torch.Tensor, n: int, k: int) -> torch.Tensor:
     return codes.permute(0, 2, 1).reshape(n, k).contiguous()
 
 
-def _from_torchao_weight(weight, bias) -> Optional[PackedWeight]:
+def _from_torchao_weight(weight) -> Optional[PackedWeight]:
     """A PackedWeight of the same codes, scales and zero points, or None for a weight that is not torchao's."""
     from torchao.prototype.quantization.int4.int4_opaque_tensor import Int4OpaqueTensor
     from torchao.quantization import PerRow
@@ -109,7 +109,7 @@ def from_torchao(model: nn.Module) -> nn.Module:
     for name, m in model.named_modules():
         if isinstance(m, nn.Linear) and not isinstance(m, QuantizedLinear):
             try:
-                packed = _from_torchao_weight(m.weight, m.bias)
+                packed = _from_torchao_weight(m.weight)
             except ValueError as e:
                 raise ValueError(f"{name}: {e}") from None
             if packed is not None:

@@ -106,17 +106,5 @@ void a16w4_fma_tile(const A16w4Args& g, int64_t m0, int64_t nb, float* c, int64_
   }
 }
 
-// Calls f.template operator()<R>() for R = rows in [1, MaxR] (MaxR <= 4).
-template <int MaxR, class F>
-inline void dispatch_rows(int64_t rows, F&& f) {
-  static_assert(MaxR >= 1 && MaxR <= 4, "up to 4 rows");
-  switch (rows) {
-    case 1: f.template operator()<1>(); break;
-    case 2: if constexpr (MaxR >= 2) f.template operator()<2>(); break;
-    case 3: if constexpr (MaxR >= 3) f.template operator()<3>(); break;
-    default: if constexpr (MaxR >= 4) f.template operator()<4>(); break;
-  }
-}
-
 }  // namespace
 }  // namespace xeon

@@ -5,7 +5,7 @@
 #include "kernels/amx_bf16_microkernel.h"
 #include "kernels/amx_int4_microkernel.h"
 #include "kernels/amx_microkernel.h"
-#include "kernels/bf16_dot_microkernel.h"
+#include "kernels/bf16_weights.h"
 #include "kernels/gemm_driver.h"
 #include "kernels/int4_microkernel.h"
 #include "kernels/vnni_microkernel.h"
@@ -33,14 +33,14 @@ struct VnniPolicy {
   static void block(const Da8w8Args& g, int64_t m0, int64_t rows, int64_t nb0, int64_t nbs, int32_t* c,
                     int64_t ldc) {
     const int64_t bstride = g.Kpad * kNBlock;
-    dispatch_tile_shape<B.rows, B.col_blocks>(int(rows), int(nbs), [&]<int R, int NB>() {
+    dispatch_shape<B.rows, B.col_blocks>(rows, nbs, [&]<int R, int NB>() {
       dot_tile<S, Int8Dot, R, NB>(g.a.codes + m0 * g.Kpad, g.Kpad, g.w + nb0 * bstride, bstride, g.Kpad, c, ldc);
     });
   }
   static void block(const A16w8Args& g, int64_t m0, int64_t rows, int64_t nb0, int64_t nbs, float* c,
                     int64_t ldc) {
     const int64_t bstride = g.K * kNBlock;
-    dispatch_tile_shape<B.rows, B.col_blocks>(int(rows), int(nbs), [&]<int R, int NB>() {
+    dispatch_shape<B.rows, B.col_blocks>(rows, nbs, [&]<int R, int NB>() {
       fma_tile<S, R, NB>(g.x.f32 + m0 * g.K, g.K, g.w + nb0 * bstride, bstride, g.K, c, ldc);
     });
   }
@@ -52,10 +52,10 @@ struct VnniInt4Policy {
   static constexpr int64_t kRows = B.rows, kCols = kNBlockInt4, kTaskRows = B.task_rows;
   static constexpr bool kWidePanels = false, kTiles = false, kBf16 = false;
   static void block(const Da8w4Args& g, int64_t m0, int64_t rows, int64_t nb0, int64_t, float* c, int64_t ldc) {
-    dispatch_rows<B.rows>(rows, [&]<int R>() { da8w4_vnni_tile<S, R>(g, m0, nb0 / kInt4Blocks16, c, ldc); });
+    dispatch_shape<B.rows, 1>(rows, 1, [&]<int R, int>() { da8w4_vnni_tile<S, R>(g, m0, nb0 / kInt4Blocks16, c, ldc); });
   }
   static void block(const A16w4Args& g, int64_t m0, int64_t rows, int64_t nb0, int64_t, float* c, int64_t ldc) {
-    dispatch_rows<B.rows>(rows, [&]<int R>() { a16w4_fma_tile<S, R>(g, m0, nb0 / kInt4Blocks16, c, ldc); });
+    dispatch_shape<B.rows, 1>(rows, 1, [&]<int R, int>() { a16w4_fma_tile<S, R>(g, m0, nb0 / kInt4Blocks16, c, ldc); });
   }
 };
 
@@ -113,8 +113,10 @@ struct AmxBf16Policy : TilePolicyBase<T, B> {
   }
 };
 
-// A16W8 and A16W4 with bf16 activations on vdpbf16ps (AVX512_BF16): B.rows rows (at most 8) x one 32-column
-// micro-block per call, the weights converted to bf16 once per thread and task panel (bf16_weights.h).
+// A16W8 and A16W4 with bf16 activations on vdpbf16ps (AVX512_BF16): dot_tile<S, Bf16Dot> (vnni_microkernel.h)
+// over B.rows rows x one 32-column micro-block per call: per k pair, each row's two bf16 activations are
+// broadcast as one 32-bit lane pair against each block's VNNI-2 weight row; the weights converted to bf16
+// once per thread and task panel (bf16_weights.h).
 template <class S, Blocking B>
 struct Bf16DotPolicy {
   static constexpr int64_t kRows = B.rows, kCols = kBf16MicroBlocks * kNBlock, kTaskRows = B.task_rows;
@@ -126,13 +128,13 @@ struct Bf16DotPolicy {
   static void block(const A16w8Args& g, int64_t m0, int64_t rows, int64_t nb0, int64_t nbs, float* c,
                     int64_t ldc) {
     const uint16_t* w = converted_a16w8_panel<S>(g, nb0, nbs);
-    dispatch_bf16_shape<B.rows>(rows, nbs, [&]<int R, int NB>() {
+    dispatch_shape<B.rows, kBf16MicroBlocks>(rows, nbs, [&]<int R, int NB>() {
       dot_tile<S, Bf16Dot, R, NB>(g.x.bf16 + m0 * g.K, g.K, w, g.K * kNBlock, g.K, c, ldc);
     });
   }
   static void block(const A16w4Args& g, int64_t m0, int64_t rows, int64_t nb0, int64_t, float* c, int64_t ldc) {
     const uint16_t* w = dequantized_a16w4_block<S>(g, nb0 / kInt4Blocks16);
-    dispatch_bf16_shape<B.rows>(rows, 2, [&]<int R, int NB>() {
+    dispatch_shape<B.rows, kBf16MicroBlocks>(rows, kBf16MicroBlocks, [&]<int R, int NB>() {
       dot_tile<S, Bf16Dot, R, NB>(g.x.bf16 + m0 * g.K, g.K, w, g.K * kInt4Half, g.K, c, ldc);
     });
   }

@@ -5,6 +5,7 @@
 #pragma once
 #include <cstdint>
 #include <type_traits>
+#include "kernels/shape_dispatch.h"
 #include "pack/layouts.h"
 
 // Internal linkage: each ISA translation unit gets its own copy, compiled for
@@ -67,26 +68,6 @@ void fma_tile(const float* x, int64_t ldx, const int8_t* w, int64_t w_bstride, i
   }
   for (int i = 0; i < MR; ++i)
     for (int j = 0; j < NR; ++j) S::store_f(c + i * ldc + j * kNBlock, acc[i][j]);
-}
-
-// Calls T::template run<MR, NR>() for runtime (rows, nblocks) in [1, MaxR] x [1, MaxN].
-template <int MaxR, int MaxN, class T>
-inline void dispatch_tile_shape(int rows, int nblocks, T&& t) {
-  auto by_n = [&](auto r_tag) {
-    constexpr int R = decltype(r_tag)::value;
-    switch (nblocks) {
-      case 1: t.template operator()<R, 1>(); break;
-      case 2: if constexpr (MaxN >= 2) { t.template operator()<R, 2>(); } break;
-      case 3: if constexpr (MaxN >= 3) { t.template operator()<R, 3>(); } break;
-      case 4: if constexpr (MaxN >= 4) { t.template operator()<R, 4>(); } break;
-    }
-  };
-  switch (rows) {
-    case 1: by_n(std::integral_constant<int, 1>{}); break;
-    case 2: if constexpr (MaxR >= 2) by_n(std::integral_constant<int, 2>{}); break;
-    case 3: if constexpr (MaxR >= 3) by_n(std::integral_constant<int, 3>{}); break;
-    case 4: if constexpr (MaxR >= 4) by_n(std::integral_constant<int, 4>{}); break;
-  }
 }
 
 }  // namespace
