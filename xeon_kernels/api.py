@@ -112,10 +112,12 @@ def linear(x: torch.Tensor, packed: PackedWeight, bias: Optional[torch.Tensor] =
     return call_linear_op(x, packed, bias)
 
 
-def call_linear_op(x, p, bias):
+def call_linear_op(x, p, bias, path=None):
     """The scheme's op on the packed tensors of p (a PackedWeight or a QuantizedLinear: anything with scheme,
-    packed, scale, zero, compensation, act_symmetric, out_features, in_features), on the selected path."""
-    n, k, path = p.out_features, p.in_features, _paths.forced_id()
+    packed, scale, zero, compensation, act_symmetric, out_features, in_features), on the given path id (default:
+    the selected path)."""
+    n, k = p.out_features, p.in_features
+    path = _paths.forced_id() if path is None else path
     if p.scheme == "da8w8":
         return torch.ops.xeon.da8w8_linear(x, p.packed, p.compensation, p.scale, bias, n, k, p.act_symmetric, path)
     if p.scheme == "a16w8":

@@ -12,6 +12,7 @@ from torchao.quantization.transform_module import register_quantize_module_handl
 
 from . import layouts
 from .api import pack_weight
+from .inductor.torchao_weights import aten_int4pack_codes
 from .models import _cannot_take, _checked_scheme
 from .nn import QuantizedLinear
 from .packed import PackedWeight
@@ -53,17 +54,6 @@ def _become_quantized(linear: nn.Linear, packed: PackedWeight) -> QuantizedLinea
     return linear
 
 
-def _aten_int4pack_codes(qdata: torch.Tensor, n: int, k: int) -> torch.Tensor:
-    """The uint4 codes [N, K] of aten._convert_weight_to_int4pack_for_cpu's output (torch 2.13's CPU layout:
-    [N/64][K][32] bytes, channel j of a 64-channel block in the low nibble, 32 + j in the high; the tests check
-    it against aten's packing)."""
-    if n % 64:
-        raise ValueError(f"weight: torchao's A16W4 packing of N = {n} (not a multiple of 64) is not supported")
-    b = qdata.reshape(n // 64, k, 32)
-    codes = torch.cat([b & 0x0F, b >> 4], dim=2)  # [block, k, 64 channels]
-    return codes.permute(0, 2, 1).reshape(n, k).contiguous()
-
-
 def _from_torchao_weight(weight) -> Optional[PackedWeight]:
     """A PackedWeight of the same codes, scales and zero points, or None for a weight that is not torchao's."""
     from torchao.prototype.quantization.int4.int4_opaque_tensor import Int4OpaqueTensor
@@ -90,7 +80,7 @@ def _from_torchao_weight(weight) -> Optional[PackedWeight]:
         group = weight.block_size[-1]
         if weight.act_mapping_type is None:  # A16W4 on aten's int4pack: unpack the codes, keep scale and zero
             sz = weight.scale_and_zero  # [G, N, 2] (scale, float-domain zero)
-            codes = _aten_int4pack_codes(weight.qdata, n, k)
+            codes = aten_int4pack_codes(weight.qdata, n, k)
             parts = layouts.pack("a16w4", codes, sz[..., 0].t().float().contiguous(), sz[..., 1].t().float().contiguous(),
                                  group)
             return PackedWeight("a16w4", (n, k), group, None, parts["codes"], parts["scale"], None, parts["zero"])
