@@ -54,11 +54,11 @@ def test_from_torchao_keeps_codes_and_matches_xk_linear(make_config, scheme, gro
 
 
 def test_aten_int4pack_layout_is_what_from_torchao_reads():
-    from xeon_kernels.torchao_flow import _aten_int4pack_codes
+    from xeon_kernels.inductor.torchao_weights import aten_int4pack_codes
     for n, k in [(64, 64), (192, 256)]:
         codes = torch.randint(0, 16, (n, k), dtype=torch.int32, generator=torch.Generator().manual_seed(n + k))
         packed = torch.ops.aten._convert_weight_to_int4pack_for_cpu(codes, 1)
-        torch.testing.assert_close(_aten_int4pack_codes(packed, n, k), codes.to(torch.uint8), rtol=0, atol=0)
+        torch.testing.assert_close(aten_int4pack_codes(packed, n, k), codes.to(torch.uint8), rtol=0, atol=0)
 
 
 def test_from_torchao_refuses_what_it_cannot_take():

@@ -4,8 +4,9 @@ The references are torchao's own linears traced to aten (torchao_graphs.py), so 
 what torchao's code computes, node for node. Unification walks both graphs backwards from an output node:
 targets must be equal (in-place variants count as their functional form), literal arguments (scalars, dtypes,
 permutation orders, reduction dims relative to the tensor's rank) must be equal, and each reference placeholder
-binds one graph node consistently. What it looks through: view / reshape nodes, slices that keep everything (the graphs carry different numbers
-of them depending on the input's rank and the pass that runs) and conversions to the dtype a value already has.
+binds one graph node consistently. What it looks through: view / reshape nodes that keep the last dimension
+(the graphs carry different numbers of them depending on the input's rank; a reshape that changes the rows is
+compared like any node), slices that keep everything, and conversions to the dtype a value already has.
 Shape lists (of full, view, reshape) are not compared: they hold the token count, which differs.
 """
 from typing import Dict, Optional
@@ -29,17 +30,25 @@ def _val(node):
 def _is_noop(node: fx.Node) -> bool:
     if node.op != "call_function":
         return False
-    if node.target in _VIEWS:
-        return True
     src = _val(node.args[0]) if node.args else None
     if not isinstance(src, torch.Tensor):
         return False
+    if node.target in _VIEWS:  # transparent to row-wise work only while rows stay rows
+        out = _val(node)
+        return isinstance(out, torch.Tensor) and src.dim() > 0 and out.dim() > 0 and \
+            _same_size(src.shape[-1], out.shape[-1])
     if node.target is prims.convert_element_type.default:
         return src.dtype == node.args[1]
     if node.target is aten.slice.Tensor:  # a slice that keeps everything (torchao's y[:, :N] of an unpadded N)
         out = _val(node)
         return isinstance(out, torch.Tensor) and out.shape == src.shape
     return False
+
+
+def _same_size(a, b) -> bool:
+    if isinstance(a, int) and isinstance(b, int):
+        return a == b
+    return str(a) == str(b)  # symbolic sizes: the same expression (no guard added)
 
 
 def look_through(node):
@@ -67,6 +76,10 @@ class Unifier:
             return bound is got
         if not isinstance(got, fx.Node) or got.op != "call_function" or ref.op != "call_function":
             return False
+        if (ref.target in _VIEWS) != (got.target in _VIEWS):
+            # a view on one side only: a reshape whose rows change at one size and not at another (scales
+            # [M, 1] -> [M] keep their last dim at M = 1 only); placeholders never bind past one (above)
+            return self.node(ref.args[0], got) if ref.target in _VIEWS else self.node(ref, got.args[0])
         if ref in self.pairs:
             return self.pairs[ref] is got
         if got in self.taken:
@@ -89,10 +102,10 @@ class Unifier:
         if isinstance(a, (list, tuple)):
             if not isinstance(b, (list, tuple)):
                 return False
+            if ref.target in _SHAPE_ARGS:  # a shape, with symbolic sizes (nodes) under dynamic shapes
+                return True
             if any(isinstance(e, fx.Node) for e in (*a, *b)):
                 return len(a) == len(b) and all(self._arg(ref, got, where, x, y) for x, y in zip(a, b))
-            if ref.target in _SHAPE_ARGS:
-                return True
             if ref.target in _DIM_ARGS and where == 1:
                 ra, rb = _last_dims(a, ref), _last_dims(b, got)
                 return ra is not None and ra == rb

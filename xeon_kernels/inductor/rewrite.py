@@ -64,6 +64,7 @@ def _from_reference(ref, bindings, out) -> Optional[Found]:
 
 def _int4pack_mm(node) -> Optional[Found]:
     x, w, group, sz = node.args
+    x = graph_match.look_through(x)  # torchao's 2-D view of x: the xeon op takes x as it is
     xv, wv = _val(x), _val(w)
     if not isinstance(xv, torch.Tensor) or not isinstance(wv, torch.Tensor) or not isinstance(group, int):
         return None
