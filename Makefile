@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 DEPS := $(VENV)/.deps-installed
 
-.PHONY: all build wheel sdist test-wheel test fuzz sanitize demo bench bench-full clean
+.PHONY: all build wheel sdist test-wheel test fuzz sanitize demo bench bench-compiled bench-full clean
 
 all: build
 
@@ -74,6 +74,10 @@ demo: build
 bench: build
 	$(PY) benchmarks/bench_linear.py --m 1 16
 	$(PY) benchmarks/bench_linear.py --m 128 1024 --shapes 4096x4096
+
+# torch.compile of torchao-quantized linears with and without xeon_kernels.inductor.register()
+bench-compiled: build
+	$(PY) benchmarks/bench_compiled.py
 
 bench-full: build
 	$(PY) benchmarks/bench_linear.py
