@@ -51,6 +51,13 @@ def main(path: str) -> int:
                 problems.append(f"{libs[0]} needs GLIBC_{'.'.join(map(str, newest))} (at most "
                                 f"{'.'.join(map(str, MAX_GLIBC))} allowed)")
             print(f"check_wheel: {libs[0]}: newest glibc symbol version {'.'.join(map(str, newest))}")
+        # every module of the source package ships (a subpackage missing from pyproject's list would not)
+        root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        sources = {os.path.relpath(os.path.join(d, f), root).replace(os.sep, "/")
+                   for d, _, files in os.walk(os.path.join(root, "xeon_kernels")) for f in files if f.endswith(".py")}
+        missing = sorted(sources - set(z.namelist()))
+        if missing:
+            problems.append(f"modules missing from the wheel: {missing}")
         meta_name = next(n for n in z.namelist() if n.endswith(".dist-info/METADATA"))
     # auditwheel's verdict on the symbol versions (it calls the whole wheel linux_x86_64 only because the torch
     # libraries it links, excluded at repair, come from the torch wheel)
