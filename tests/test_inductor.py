@@ -80,8 +80,10 @@ def compiled_code(model, x, **options):
 
 
 def xeon_calls(code):
-    """The xeon ops the generated wrapper calls (not its comments and assertions)."""
-    return re.findall(r"= torch\.ops\.xeon\.(\w+)\.default\(", code)
+    """The xeon ops the generated wrapper calls (not its comments and assertions): Python wrapper or C++
+    (cpp_wrapper calls custom ops through the dispatcher)."""
+    calls = re.findall(r'= torch\.ops\.xeon\.(\w+)\.default\(|aoti_torch_call_dispatcher\("xeon::(\w+)"', code)
+    return [python or cpp for python, cpp in calls]
 
 
 def rounding_bound(terms, dtype):
@@ -118,6 +120,25 @@ def test_rewrite_calls_xeon_and_matches_eager_xeon(name, dtype, freezing):
     assert_within(got, want, rounding_bound(block_terms(ours, x), dtype), f"{name} compiled vs eager xeon")
     if freezing:  # packed at compile time: no packing op in the code, nothing packed on a call
         assert "pack_torchao_weight" not in code and "torchao_linear" not in calls
+
+
+@pytest.mark.parametrize("name", ["da8w8", "da8w4"])
+def test_blog_flags(name):
+    # The PyTorch 2.8 blog's Inductor settings: the C++ wrapper (custom ops through the dispatcher),
+    # max-autotune (Inductor's own GEMM templates are never offered our graphs' linears: they are gone),
+    # concat-linear and the small dequant buffer.
+    model = quantized(name, torch.bfloat16)
+    ours = eager_xeon(model)
+    x = make_input((2, 5, 128), torch.bfloat16, 5)
+    xi.register()
+    flags = {"cpp_wrapper": True, "max_autotune": True, "cpp.enable_concat_linear": True,
+             "cpp.use_small_dequant_buffer": True}
+    got, code = compiled_code(model, x, freezing=True, **flags)
+    assert xeon_calls(code) == [CONFIGS[name][1]] * 3, xeon_calls(code)  # a and b differ in bias: not concatenated
+    assert not any(op in code for op in CONFIGS[name][2])
+    with torch.no_grad():
+        want = ours(x)
+    assert_within(got, want, rounding_bound(block_terms(ours, x), torch.bfloat16), f"{name} with the blog's flags")
 
 
 def test_without_freezing_each_weight_is_packed_once():
