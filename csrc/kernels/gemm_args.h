@@ -99,6 +99,9 @@ struct KernelTable {
   // calling thread and returns the int8 ops done; null where the path has no hardware int8 dot-product
   // instruction to measure (ref, avx2, the emulated paths).
   int64_t (*int8_peak_loop)(int64_t iters);
+  // Ceiling probe of the read bandwidth with the path's widest loads (read_probe.h): reads [p, p + bytes)
+  // once on the calling thread; null on the paths without SIMD loads of their own (ref, emulated).
+  int64_t (*read_loop)(const uint8_t* p, int64_t bytes);
 };
 
 }  // namespace xeon

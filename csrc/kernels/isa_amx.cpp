@@ -10,9 +10,11 @@
 #include "kernels/simd_avx512.h"
 #include "kernels/amx_path.h"
 #include "kernels/peak_probes.h"
+#include "kernels/read_probe.h"
 
 namespace xeon {
 const KernelTable kAmxKernels =
-    AmxPathKernels<amx_hw::Tiles, simd_avx512::Simd>::table(&amx_peak_loop<amx_hw::Tiles>);
+    AmxPathKernels<amx_hw::Tiles, simd_avx512::Simd>::table(&amx_peak_loop<amx_hw::Tiles>,
+                                                                    &stream_read_loop<simd_avx512::Simd>);
 }  // namespace xeon
 #pragma GCC pop_options

@@ -6,6 +6,7 @@
 #pragma GCC target("avx2,fma")
 #include "kernels/simd_avx2.h"
 #include "kernels/path_kernels.h"
+#include "kernels/read_probe.h"
 
 namespace xeon {
 namespace {
@@ -15,6 +16,6 @@ using S = simd_avx2::Simd;
 constexpr Blocking kBlocking{.rows = 4, .col_blocks = 4, .task_rows = 256, .panel_bytes = 0};
 }  // namespace
 // No int8 peak probe: AVX2 has no int8 dot-product instruction (dpbusd is emulated by vpmaddwd + adds).
-const KernelTable kAvx2Kernels = VectorPathKernels<S, kBlocking>::table(nullptr);
+const KernelTable kAvx2Kernels = VectorPathKernels<S, kBlocking>::table(nullptr, &stream_read_loop<S>);
 }  // namespace xeon
 #pragma GCC pop_options

@@ -6,6 +6,7 @@
 #include "kernels/simd_avx512.h"
 #include "kernels/path_kernels.h"
 #include "kernels/peak_probes.h"
+#include "kernels/read_probe.h"
 
 namespace xeon {
 namespace {
@@ -14,6 +15,6 @@ using S = simd_avx512::Simd;
 // Tasks of 256 rows: the weight panel of a task is reused from cache across its M-blocks.
 constexpr Blocking kBlocking{.rows = 4, .col_blocks = 4, .task_rows = 256, .panel_bytes = 0};
 }  // namespace
-const KernelTable kAvx512Kernels = VectorPathKernels<S, kBlocking>::table(&vnni_peak_loop<S>);
+const KernelTable kAvx512Kernels = VectorPathKernels<S, kBlocking>::table(&vnni_peak_loop<S>, &stream_read_loop<S>);
 }  // namespace xeon
 #pragma GCC pop_options

@@ -7,9 +7,11 @@
 #include "kernels/simd_avx512_bf16.h"
 #include "kernels/avx512_bf16_path.h"
 #include "kernels/peak_probes.h"
+#include "kernels/read_probe.h"
 
 namespace xeon {
 const KernelTable kAvx512Bf16Kernels =
-    Avx512Bf16PathKernels<simd_avx512_bf16::Simd>::table(&vnni_peak_loop<simd_avx512_bf16::Simd>);
+    Avx512Bf16PathKernels<simd_avx512_bf16::Simd>::table(&vnni_peak_loop<simd_avx512_bf16::Simd>,
+                                                        &stream_read_loop<simd_avx512_bf16::Simd>);
 }  // namespace xeon
 #pragma GCC pop_options

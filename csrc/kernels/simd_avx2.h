@@ -18,6 +18,7 @@ struct Simd {
     const __m256i* q = static_cast<const __m256i*>(p);
     return {_mm256_loadu_si256(q), _mm256_loadu_si256(q + 1)};
   }
+  static vi xor_i(vi a, vi b) { return {_mm256_xor_si256(a.lo, b.lo), _mm256_xor_si256(a.hi, b.hi)}; }
   static vi bcast_i32(const void* p) {
     const __m256i v = _mm256_set1_epi32(*static_cast<const int32_t*>(p));
     return {v, v};

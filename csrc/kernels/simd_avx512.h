@@ -12,6 +12,7 @@ struct Simd {
   static vi zero_i() { return _mm512_setzero_si512(); }
   static vf zero_f() { return _mm512_setzero_ps(); }
   static vi load_i(const void* p) { return _mm512_loadu_si512(p); }
+  static vi xor_i(vi a, vi b) { return _mm512_xor_si512(a, b); }
   static vi bcast_i32(const void* p) { return _mm512_set1_epi32(*static_cast<const int32_t*>(p)); }
   // acc[l] += sum_{i<4} u8(a[4l+i]) * s8(b[4l+i])
   static vi dpbusd(vi acc, vi a_u8, vi b_s8) { return _mm512_dpbusd_epi32(acc, a_u8, b_s8); }

@@ -17,6 +17,10 @@ struct Simd {
   static vi zero_i() { return vi{}; }
   static vf zero_f() { return vf{}; }
   static vi load_i(const void* p) { vi r; std::memcpy(r.v, p, 64); return r; }
+  static vi xor_i(vi a, vi b) {
+    for (int l = 0; l < 16; ++l) a.v[l] ^= b.v[l];
+    return a;
+  }
   static vi bcast_i32(const void* p) {
     int32_t x; std::memcpy(&x, p, 4);
     vi r; for (int l = 0; l < 16; ++l) r.v[l] = x;

@@ -49,35 +49,45 @@ Tensor probe_int8_peak(int64_t path, int64_t iters) {
   return result(double(ops.load()), std::chrono::duration<double>(Clock::now() - t0).count());
 }
 
-// [bytes read, seconds] for `passes` reads of buf split across torch's threads.
+// The read loop of the paths without SIMD loads of their own: 8 independent xor chains of 8-byte loads.
+int64_t scalar_read_loop(const uint8_t* bytes, int64_t n) {
+  const int64_t* p = reinterpret_cast<const int64_t*>(bytes);
+  const int64_t words = n / 8;
+  int64_t acc[8] = {};
+  int64_t i = 0;
+  for (; i + 8 <= words; i += 8)
+    for (int j = 0; j < 8; ++j) acc[j] ^= p[i + j];
+  for (; i < words; ++i) acc[0] ^= p[i];
+  int64_t s = 0;
+  for (int64_t v : acc) s ^= v;
+  return s;
+}
+
+// [bytes read, seconds] for `passes` reads of buf split across torch's threads, each thread reading its
+// share with the automatically selected path's widest loads in several streams (read_probe.h).
 Tensor probe_read_bandwidth(const Tensor& buf, int64_t passes) {
   STD_TORCH_CHECK(buf.defined() && buf.is_cpu() && buf.is_contiguous() && buf.scalar_type() == ScalarType::Long,
                   "buf: expected a contiguous int64 CPU tensor");
   STD_TORCH_CHECK(passes >= 1 && passes <= kMaxReadPasses, "passes: expected 1 <= passes <= ", kMaxReadPasses,
                   ", got ", passes);
-  const int64_t n = buf.numel();
-  const int64_t* p = static_cast<const int64_t*>(buf.data_ptr());
+  const KernelTable& kt = *path_for(kAutoPath).kernels;
+  const auto read = kt.read_loop != nullptr ? kt.read_loop : &scalar_read_loop;
+  const int64_t n = buf.numel() * 8;
+  const uint8_t* p = static_cast<const uint8_t*>(buf.data_ptr());
   const int64_t threads = torch::stable::get_num_threads();
   std::atomic<int64_t> sink{0};
   const auto t0 = Clock::now();
   for (int64_t pass = 0; pass < passes; ++pass) {
     torch::stable::parallel_for(0, threads, 1, [&](int64_t b, int64_t e) {
       for (int64_t t = b; t < e; ++t) {
-        const int64_t lo = n * t / threads, hi = n * (t + 1) / threads;
-        // 8 independent xor chains: the loop is bound by loads, not by a dependency chain.
-        int64_t acc[8] = {};
-        int64_t i = lo;
-        for (; i + 8 <= hi; i += 8)
-          for (int j = 0; j < 8; ++j) acc[j] ^= p[i + j];
-        for (; i < hi; ++i) acc[0] ^= p[i];
-        int64_t s = 0;
-        for (int64_t v : acc) s ^= v;
-        sink += s;
+        // shares of whole cache lines
+        const int64_t lo = n / 64 * t / threads * 64, hi = t + 1 == threads ? n : n / 64 * (t + 1) / threads * 64;
+        sink ^= read(p + lo, hi - lo);
       }
     });
   }
   const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
-  return result(double(n) * 8 * passes + double(sink.load() & 0), secs);
+  return result(double(n) * passes + double(sink.load() & 0), secs);
 }
 
 }  // namespace
