@@ -63,14 +63,17 @@ def make_input(shape, dtype, seed=0, scale=1.0):
 
 
 def bf16_tiles_used(path_name, scheme, dtype, M, K):
-    """Whether the call runs bf16 dot-product kernels (AMX-BF16 tiles or vdpbf16ps: A16W8 / A16W4 with bf16
-    activations, M at or above the path's bf16 threshold, K a multiple of its k step): their fp32 sums run in
-    another order and A16W4's weights are rounded to bf16, so they are compared with the reference within a
-    bound, not bit for bit."""
+    """Which bf16 dot-product kernel the call runs, if any: "panel" (AMX-BF16 tiles or vdpbf16ps: A16W8 / A16W4
+    with bf16 activations, M at or above the path's bf16 threshold, K a multiple of its k step) or "decode"
+    (A16W4 with bf16 activations below that threshold on a path with the int4 bf16 decode kernel), else
+    False. Their fp32 sums run in another order (and the panel kernels round A16W4's weights to bf16), so they
+    are compared with the reference within a bound, not bit for bit."""
     p = xk._library.info()["paths"][xk._paths.path_id(path_name)]
     if scheme not in ("a16w8", "a16w4") or dtype != torch.bfloat16 or p["bf16_min_rows"] < 0:
         return False
-    return M >= p["bf16_min_rows"] and K % p["bf16_k_multiple"] == 0
+    if M >= p["bf16_min_rows"] and K % p["bf16_k_multiple"] == 0:
+        return "panel"
+    return "decode" if scheme == "a16w4" and p["a16w4_bf16_decode"] else False
 
 
 def assert_within(actual, expected, tol, what=""):
@@ -101,17 +104,36 @@ def a16_magnitude(x, packed):
     return x2d @ wd.view(n, K).abs().t()
 
 
+def a16w4_split_magnitude(x, packed):
+    """sum_k |x_k| (|q_k - 8| s + |z|): the magnitude of the A16W4 decode kernel's two sums, s * sum (q - 8) x
+    and z * sum x, which can exceed a16_magnitude where z and (q - 8) s cancel."""
+    K = x.shape[-1]
+    x2d = x.reshape(-1, K).double().abs()
+    n, g = packed.shape[0], packed.group_size
+    q = (packed.int_codes().double().view(n, -1, g) - 8).abs() * packed.scales().double()[..., None]
+    wd = q + packed.zero_points().double().abs()[..., None]
+    return x2d @ wd.view(n, K).t()
+
+
 def assert_a16_close_to_reference(y, x, weight, packed, bias, bf16_weights):
     """|y - reference| within the fp32 bound of a K-term sum (gamma_K < 1.01 K u32, Higham Thm 3.1) plus
     the dequantization (one fp32 rounding per weight, or one bf16 rounding when bf16_weights: the AMX-BF16
-    A16W4 kernel rounds dequantized weights to bf16; A16W8 codes are exact in bf16), the scale and bias
-    steps (2 u32), and both results' rounding to the output dtype."""
+    and vdpbf16ps A16W4 panel kernels round dequantized weights to bf16; A16W8 codes are exact in bf16), the
+    scale and bias steps (2 u32), and both results' rounding to the output dtype. bf16_weights == "decode"
+    (the A16W4 bf16 decode kernel): no weight rounding (q - 8 is exact), but each product passes through at
+    most group + 2 G + 2 <= K + 2 G + 2 fp32 roundings (its group's sum, the two fused multiply-adds per
+    group into the output) on the magnitude of the split sums (a16w4_split_magnitude)."""
     K = x.shape[-1]
     ref = xk.reference_linear(x, weight, packed.scheme, bias, group_size=packed.group_size)
     mag = a16_magnitude(x, packed).view(ref.shape)
     b = bias.double().abs() if bias is not None else 0.0
-    u_w = UNIT_ROUNDOFF[torch.bfloat16] if (bf16_weights and packed.scheme == "a16w4") else FP32_U
-    gamma = ((1.01 * K + 3) * FP32_U + u_w) * mag + 2 * FP32_U * (mag + b)
+    if bf16_weights == "decode":
+        split = a16w4_split_magnitude(x, packed).view(ref.shape)
+        G = K // packed.group_size
+        gamma = 1.01 * (K + 2 * G + 2) * FP32_U * split + ((1.01 * K + 3) * FP32_U) * mag + 2 * FP32_U * (mag + b)
+    else:
+        u_w = UNIT_ROUNDOFF[torch.bfloat16] if (bf16_weights and packed.scheme == "a16w4") else FP32_U
+        gamma = ((1.01 * K + 3) * FP32_U + u_w) * mag + 2 * FP32_U * (mag + b)
     u = UNIT_ROUNDOFF[y.dtype]
     tol = gamma + u * (2 * ref.double().abs() + gamma) + SUBNORMAL_STEP[y.dtype]
     assert_within(y, ref, tol, f"{packed.scheme} vs reference_linear")
@@ -128,8 +150,9 @@ def assert_every_path_matches_ref(x, weight, packed, bias=None):
     ref = linear_on("ref", x, packed, bias)
     for name in others:
         y = linear_on(name, x, packed, bias)
-        if bf16_tiles_used(name, packed.scheme, x.dtype, M, K):
-            assert_a16_close_to_reference(y, x, weight, packed, bias, bf16_weights=True)
+        kind = bf16_tiles_used(name, packed.scheme, x.dtype, M, K)
+        if kind:
+            assert_a16_close_to_reference(y, x, weight, packed, bias, bf16_weights=kind)
         else:
             torch.testing.assert_close(y, ref, rtol=0, atol=0, equal_nan=True,
                                        msg=lambda m: f"{packed.scheme} path {name}: {m}")

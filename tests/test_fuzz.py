@@ -98,10 +98,11 @@ def test_fuzz_every_path_equals_ref(case):
         if name == "ref":
             continue
         y = linear_on(name, x, p, bias)
-        if m == 0 or not bf16_tiles_used(name, case["scheme"], x.dtype, m, case["K"]):
+        kind = bf16_tiles_used(name, case["scheme"], x.dtype, m, case["K"])
+        if m == 0 or not kind:
             torch.testing.assert_close(y, ref, rtol=0, atol=0, equal_nan=True, msg=lambda s: f"{name}: {s}")
             continue
-        # AMX-BF16 tiles sum in tile order: the reference's bound on rows of ordinary values; rows holding
+        # the bf16 kernels sum in their own order: the reference's bound on rows of ordinary values; rows holding
         # specials (NaN, Inf, 1e30) only have to be non-finite or huge alike
         x2d = x.reshape(m, case["K"]).float()
         ordinary = (x2d.isfinite() & (x2d.abs() < 1e4)).all(1)
@@ -109,7 +110,7 @@ def test_fuzz_every_path_equals_ref(case):
         assert torch.equal(y2[~ordinary].isfinite(), r2[~ordinary].isfinite()) or not ordinary.all()
         if ordinary.any() and w.float().abs().max() < 1e4 and (bias is None or bias.float().abs().max() < 1e4):
             assert_a16_close_to_reference(y2[ordinary], x.reshape(m, case["K"])[ordinary], w, p, bias,
-                                          bf16_weights=True)
+                                          bf16_weights=kind)
 
 
 # ---- malformed calls ----

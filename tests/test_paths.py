@@ -42,8 +42,9 @@ def test_amx_emulated_reproduces_the_amx_dispatch():
 
 
 def test_avx512_bf16_dispatch():
-    # bf16 activations take vdpbf16ps from the path's threshold on (K even); fp32 / fp16 keep the fp32-FMA
-    # kernels; int8-activation schemes run the avx512 VNNI kernels. The emulated path has the same dispatch.
+    # bf16 activations take vdpbf16ps from the path's threshold on (K even), A16W4's below it too (the decode
+    # kernel); fp32 / fp16 keep the fp32-FMA kernels; int8-activation schemes run the avx512 VNNI kernels. The
+    # emulated path has the same dispatch.
     names = [n for n in ("avx512_bf16", "avx512_bf16_emulated") if n in PATHS]
     assert "avx512_bf16_emulated" in names  # every AVX2 + FMA machine runs the emulated form
     info = {p["name"]: p for p in xk._library.info()["paths"]}
@@ -54,9 +55,10 @@ def test_avx512_bf16_dispatch():
             p = xk.pack_weight(make_input((48, 64), torch.float32, 1, 0.1), scheme, group)
             linear_on(name, make_input((min_rows, 64), torch.bfloat16, 2), p)
             assert stats()["bf16"] == 1 and stats()["tiles"] == 0 and stats()["rows"] == 8, (name, scheme)
-            if min_rows > 1:
+            if min_rows > 1:  # below it: fp32 FMA, except A16W4's bf16 decode kernel (bf16 activations as they are)
                 linear_on(name, make_input((min_rows - 1, 64), torch.bfloat16, 2), p)
-                assert stats()["bf16"] == 0, (name, scheme)
+                decode = scheme == "a16w4" and info[name]["a16w4_bf16_decode"]
+                assert stats()["bf16"] == int(decode) and stats()["cols"] == (32 if decode else 16 * 4), (name, scheme)
             linear_on(name, make_input((64, 64), torch.float16, 2), p)
             assert stats()["bf16"] == 0, (name, scheme)
         p = xk.pack_weight(make_input((48, 63), torch.float32, 1, 0.1), "a16w8")  # K odd: no k pairs
@@ -185,3 +187,17 @@ def test_tiles_configured_once_per_shape_and_released(M, regions):
     loaded = after["configs_loaded"] - before - report_own
     assert loaded == (regions if M % 32 == 0 else regions * 2 * tasks), (loaded, tasks)
     assert after["left_configured"] is False
+
+
+@pytest.mark.skipif("avx512_bf16" not in PATHS, reason="the hardware form needs AVX512_BF16 (Zen 4 / 5, Cooper "
+                    "Lake, Sapphire Rapids); its model runs everywhere and is checked against the reference")
+@pytest.mark.parametrize("scheme,group", [("a16w8", None), ("a16w4", 32), ("a16w4", 128)])
+@pytest.mark.parametrize("M", [1, 3, 8, 17])
+def test_avx512_bf16_model_is_the_hardware(scheme, group, M):
+    # The emulated path runs the same source on vdpbf16ps's documented semantics (odd product first, each
+    # sum rounded, DAZ / FTZ): on hardware that has the instruction the two give the same bits, decode
+    # (M < 8) and panel kernels alike. This is what lets machines without AVX512_BF16 test these kernels.
+    p = xk.pack_weight(make_input((96, 256), torch.float32, 1, 0.1), scheme, group)
+    x = make_input((M, 256), torch.bfloat16, 2)
+    torch.testing.assert_close(linear_on("avx512_bf16", x, p), linear_on("avx512_bf16_emulated", x, p), rtol=0,
+                               atol=0)

@@ -20,4 +20,17 @@ const float* a16_rows_as_f32(const A16Activations& x, int64_t M, int64_t K, std:
   return out;
 }
 
+const float* a16_group_sums(const BFloat16* x, int64_t M, int64_t K, int64_t group, std::unique_ptr<float[]>& buf) {
+  const int64_t G = K / group;
+  buf.reset(new float[M * G]);
+  float* out = buf.get();
+  for (int64_t m = 0; m < M; ++m)
+    for (int64_t gi = 0; gi < G; ++gi) {
+      float s = 0.f;
+      for (int64_t k = gi * group; k < (gi + 1) * group; ++k) s += to_float(x[m * K + k]);
+      out[m * G + gi] = s;
+    }
+  return out;
+}
+
 }  // namespace xeon

@@ -22,7 +22,8 @@ constexpr int64_t kAvx512Bf16MinRows = 8;
 template <class S>
 using Avx512Bf16PathKernels =
     PathKernels<VnniPolicy<S, kAvx512Bf16VectorBlocking>, VnniInt4Policy<S, kAvx512Bf16VectorBlocking>, void, void,
-                Bf16DotPolicy<S, kAvx512Bf16DotBlocking>, -1, kAvx512Bf16MinRows>;
+                Bf16DotPolicy<S, kAvx512Bf16DotBlocking>, -1, kAvx512Bf16MinRows,
+                Bf16Int4DecodePolicy<S, kAvx512Bf16VectorBlocking>>;
 
 }  // namespace
 }  // namespace xeon

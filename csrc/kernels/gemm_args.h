@@ -41,6 +41,7 @@ struct A16Activations {
   ScalarType dtype;
   const float* f32 = nullptr;
   const BFloat16* bf16 = nullptr;
+  const float* group_sums = nullptr;  // [M, K / group]: sum of each row's x over each int4 group (A16W4 decode)
 };
 
 // A16W8: y = (sum_k x[m, k] * w[n, k]) * w_scale[n] + bias[n]; the vector kernels accumulate in fp32 by
@@ -102,6 +103,9 @@ struct KernelTable {
   // Ceiling probe of the read bandwidth with the path's widest loads (read_probe.h): reads [p, p + bytes)
   // once on the calling thread; null on the paths without SIMD loads of their own (ref, emulated).
   int64_t (*read_loop)(const uint8_t* p, int64_t bytes);
+  // Whether A16W4 with bf16 activations below bf16_min_rows rows runs the bf16 decode kernel
+  // (int4_bf16_decode.h; compared with the reference within a bound, as the bf16 kernels), not fp32 FMA.
+  bool a16w4_bf16_decode;
 };
 
 }  // namespace xeon

@@ -7,6 +7,7 @@
 #include "kernels/amx_microkernel.h"
 #include "kernels/bf16_weights.h"
 #include "kernels/gemm_driver.h"
+#include "kernels/int4_bf16_decode.h"
 #include "kernels/int4_microkernel.h"
 #include "kernels/vnni_microkernel.h"
 
@@ -56,6 +57,18 @@ struct VnniInt4Policy {
   }
   static void block(const A16w4Args& g, int64_t m0, int64_t rows, int64_t nb0, int64_t, float* c, int64_t ldc) {
     dispatch_shape<B.rows, 1>(rows, 1, [&]<int R, int>() { a16w4_fma_tile<S, R>(g, m0, nb0 / kInt4Blocks16, c, ldc); });
+  }
+};
+
+// A16W4 with bf16 activations below the bf16 panel kernels' rows: one 32-channel int4 N-block per call, up to
+// B.rows rows, codes straight into vdpbf16ps (int4_bf16_decode.h).
+template <class S, Blocking B>
+struct Bf16Int4DecodePolicy {
+  static constexpr int64_t kRows = B.rows, kCols = kNBlockInt4, kTaskRows = B.task_rows;
+  static constexpr bool kWidePanels = false, kTiles = false, kBf16 = true;
+  static void block(const A16w4Args& g, int64_t m0, int64_t rows, int64_t nb0, int64_t, float* c, int64_t ldc) {
+    dispatch_shape<B.rows, 1>(rows, 1,
+                              [&]<int R, int>() { a16w4_bf16_decode_tile<S, R>(g, m0, nb0 / kInt4Blocks16, c, ldc); });
   }
 };
 

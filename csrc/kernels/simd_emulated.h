@@ -73,6 +73,16 @@ struct Simd {
         acc.v[l] = flush_denormal(acc.v[l] + bf16_daz(x[2 * l + i]) * bf16_daz(y[2 * l + i]));
     return acc;
   }
+  static void int4_rows_as_bf16_pairs(const uint8_t* p, vi& lo, vi& hi) {  // as simd_avx512_bf16's
+    uint16_t l16[32], h16[32];
+    for (int j = 0; j < 16; ++j)
+      for (int r = 0; r < 2; ++r) {
+        l16[2 * j + r] = kInt4MinusEightBf16[p[16 * r + j] & 0x0F];
+        h16[2 * j + r] = kInt4MinusEightBf16[p[16 * r + j] >> 4];
+      }
+    std::memcpy(lo.v, l16, 64);
+    std::memcpy(hi.v, h16, 64);
+  }
   static void store_bf16_pairs(uint16_t* p, const vf& even_k, const vf& odd_k) {
     for (int l = 0; l < 16; ++l) {
       p[2 * l] = bf16_bits(even_k.v[l]);
