@@ -2,7 +2,7 @@
 // a per-thread int8 buffer (the Vnni4 layout of two 16-channel halves, K x 32 bytes:
 // 128 KiB at K = 4096, resident in L2) and reused by every 32-row M-block of the
 // task; each group runs TDPBUSD over its K, then its integer sums are scaled into the
-// fp32 accumulators (Da8w4Channels in int4_microkernel.h).
+// fp32 accumulators (Da8w4Channels in int4_microkernel.h), pipelined (amx_da8w4_block).
 #pragma once
 #include <cstdint>
 #include "kernels/amx_microkernel.h"
@@ -29,28 +29,39 @@ const int8_t* unpacked_int4_block(const Da8w4Args& g, int64_t nb) {
   }));
 }
 
+// Software-pipelined over the groups: the tile work of group gi + 1 is issued before the vector scaling of
+// group gi's sums (stored to the other half of acc), so the vector units work while the tile unit computes
+// (the cost model, benchmarks/cost_model.py, predicted the serial form at 36% of the AMX peak at group 128).
+// The same integer sums and the same vector operations in the same order per group as the serial form.
 template <class T, class S>
 void amx_da8w4_block(const Da8w4Args& g, int64_t m0, int64_t rows, int64_t nb, float* c, int64_t ldc) {
   const int8_t* w = unpacked_int4_block<S>(g, nb);
   const int64_t G = g.K / g.group;
   const int kstep = static_cast<int>(std::min<int64_t>(g.group, kTileColsBytes));
-  alignas(64) int32_t acc[kAmxMaxRows * kNBlockInt4];
+  alignas(64) int32_t acc[2][kAmxMaxRows * kNBlockInt4];
   for (int64_t i = 0; i < rows; ++i)
     for (int64_t j = 0; j < kNBlockInt4; ++j) c[i * ldc + j] = 0.f;
   Da8w4Channels<S> ch;
   dispatch_amx_shape(rows, 2, [&]<int MT, int NT>() {
     amx_configure<T, MT, NT>(static_cast<int>(rows), kstep);
+    auto accumulate = [&](int64_t gi) {
+      amx_accumulate<T, MT, NT>(g.a.codes + m0 * g.K + gi * g.group, g.K, w + gi * g.group * kInt4Half,
+                                g.K * kInt4Half, g.group, kstep);
+    };
+    accumulate(0);
+    amx_store<T, MT, NT>(acc[0], kNBlockInt4);
     for (int64_t gi = 0; gi < G; ++gi) {
-      amx_run<T, MT, NT>(g.a.codes + m0 * g.K + gi * g.group, g.K, w + gi * g.group * kInt4Half, g.K * kInt4Half, g.group,
-                         kstep, acc, kNBlockInt4);
+      if (gi + 1 < G) accumulate(gi + 1);  // the tile unit's next work, independent of what follows
+      const int32_t* sums = acc[gi % 2];
       ch.load_group(g, nb, gi);
       for (int64_t i = 0; i < rows; ++i) {
-        const typename S::vi a[2] = {S::load_i(acc + i * kNBlockInt4), S::load_i(acc + i * kNBlockInt4 + kInt4Half)};
+        const typename S::vi a[2] = {S::load_i(sums + i * kNBlockInt4), S::load_i(sums + i * kNBlockInt4 + kInt4Half)};
         typename S::vf f[2] = {S::load_f(c + i * ldc), S::load_f(c + i * ldc + kInt4Half)};
         ch.update_row(a, g.a_sum[(m0 + i) * G + gi], f);
         S::store_f(c + i * ldc, f[0]);
         S::store_f(c + i * ldc + kInt4Half, f[1]);
       }
+      if (gi + 1 < G) amx_store<T, MT, NT>(acc[(gi + 1) % 2], kNBlockInt4);
     }
   });
   for (int64_t i = 0; i < rows; ++i) {

@@ -75,12 +75,13 @@ inline void dot() {
 // c[0:rows][0:NT*16] = a[0:rows][0:k_bytes] x W, k_bytes a multiple of kstep (both in bytes of A);
 // W holds one 64-byte B-tile row per 4 bytes of A's k (16 lanes x 4 bytes), NT blocks w_bstride
 // bytes apart. c is int32 (kInt8) or fp32 (kBf16).
+// amx_run is amx_accumulate (the tile work into the C tiles) then amx_store (C tiles to c): a kernel that
+// has vector work between the two (DA8W4's per-group scaling) issues the next tile work before it.
 template <class T, int MT, int NT, TileDot Dot = TileDot::kInt8>
-void amx_run(const void* a_ptr, int64_t lda, const void* w_ptr, int64_t w_bstride, int64_t k_bytes, int kstep,
-             void* c_ptr, int64_t ldc) {
+void amx_accumulate(const void* a_ptr, int64_t lda, const void* w_ptr, int64_t w_bstride, int64_t k_bytes,
+                    int kstep) {
   const uint8_t* a = static_cast<const uint8_t*>(a_ptr);
   const uint8_t* w = static_cast<const uint8_t*>(w_ptr);
-  int32_t* c = static_cast<int32_t*>(c_ptr);  // 4-byte lanes either way
   const int64_t K = k_bytes;
   T::template zero<0>();
   if constexpr (NT == 2) T::template zero<1>();
@@ -98,6 +99,11 @@ void amx_run(const void* a_ptr, int64_t lda, const void* w_ptr, int64_t w_bstrid
       if constexpr (NT == 2) dot<T, Dot, 3, 5, 7>();
     }
   }
+}
+
+template <class T, int MT, int NT>
+void amx_store(void* c_ptr, int64_t ldc) {
+  int32_t* c = static_cast<int32_t*>(c_ptr);  // 4-byte lanes either way
   const int64_t cs = ldc * static_cast<int64_t>(sizeof(int32_t));
   T::template store<0>(c, cs);
   if constexpr (NT == 2) T::template store<1>(c + kNBlock, cs);
@@ -105,6 +111,13 @@ void amx_run(const void* a_ptr, int64_t lda, const void* w_ptr, int64_t w_bstrid
     T::template store<2>(c + kTileRows * ldc, cs);
     if constexpr (NT == 2) T::template store<3>(c + kTileRows * ldc + kNBlock, cs);
   }
+}
+
+template <class T, int MT, int NT, TileDot Dot = TileDot::kInt8>
+void amx_run(const void* a_ptr, int64_t lda, const void* w_ptr, int64_t w_bstride, int64_t k_bytes, int kstep,
+             void* c_ptr, int64_t ldc) {
+  amx_accumulate<T, MT, NT, Dot>(a_ptr, lda, w_ptr, w_bstride, k_bytes, kstep);
+  amx_store<T, MT, NT>(c_ptr, ldc);
 }
 
 // Calls f.template operator()<MT, NT>() for rows in [1, 32] and nblocks in {1, 2}.

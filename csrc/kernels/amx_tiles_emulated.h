@@ -18,6 +18,7 @@
 #include <limits>
 #include <stdexcept>
 #include "kernels/amx_tiles.h"
+#include "kernels/op_counts.h"
 
 namespace xeon::amx_emulated {
 
@@ -34,6 +35,7 @@ struct Tiles {
   }
   [[noreturn]] static void fault(const char* what) { throw std::logic_error(what); }
   static void configure(const TileConfig* cfg) {
+    op_counts::add(op_counts::kTileConfig);
     if (cfg->palette_id > 1) fault("amx_emulated: #GP: LDTILECFG palette must be 0 or 1");
     for (uint8_t r : cfg->reserved)
       if (r != 0) fault("amx_emulated: #GP: LDTILECFG reserved bytes must be 0");
@@ -78,10 +80,12 @@ struct Tiles {
     if (c.rows[C] != c.rows[A]) fault("amx_emulated: #UD: C's rows must equal A's");
   }
   template <int T> static void zero() {
+    op_counts::add(op_counts::kTileZero);
     check_tile<T>();
     std::memset(state().data[T], 0, sizeof(state().data[T]));
   }
   template <int T> static void load(const void* p, int64_t stride) {
+    op_counts::add(op_counts::kTileLoad);
     check_tile<T>();
     State& s = state();
     std::memset(s.data[T], 0, sizeof(s.data[T]));
@@ -89,6 +93,7 @@ struct Tiles {
       std::memcpy(s.data[T] + r * kTileColsBytes, static_cast<const uint8_t*>(p) + r * stride, s.cfg.colsb[T]);
   }
   template <int T> static void store(void* p, int64_t stride) {
+    op_counts::add(op_counts::kTileStore);
     check_tile<T>();
     const State& s = state();
     for (int r = 0; r < s.cfg.rows[T]; ++r)
@@ -96,6 +101,7 @@ struct Tiles {
   }
   // TDPBUSD: C[m][n] += sum_k sum_i u8(A[m][4k+i]) * s8(B[k][4n+i]).
   template <int C, int A, int B> static void dpbusd() {
+    op_counts::add(op_counts::kTileDot);
     check_dot<C, A, B>();
     State& s = state();
     const int rows = s.cfg.rows[C], n_cols = s.cfg.colsb[C] / 4, k_quads = s.cfg.colsb[A] / 4;
@@ -117,6 +123,7 @@ struct Tiles {
   // each product exact in fp32 and each sum rounded to nearest even; bf16 denormal inputs read as zero
   // and denormal results are flushed to zero (the instruction ignores MXCSR).
   template <int C, int A, int B> static void dpbf16ps() {
+    op_counts::add(op_counts::kTileDot);
     check_dot<C, A, B>();
     State& s = state();
     const int rows = s.cfg.rows[C], n_cols = s.cfg.colsb[C] / 4, k_pairs = s.cfg.colsb[A] / 4;

@@ -5,6 +5,7 @@
 #pragma once
 #include <cmath>
 #include "kernels/bf16_semantics.h"
+#include "kernels/op_counts.h"
 #include <cstdint>
 #include <cstring>
 #include <limits>
@@ -16,17 +17,23 @@ struct Simd {
   struct vf { float v[16]; };
   static vi zero_i() { return vi{}; }
   static vf zero_f() { return vf{}; }
-  static vi load_i(const void* p) { vi r; std::memcpy(r.v, p, 64); return r; }
+  static vi load_i(const void* p) {
+    op_counts::vec(1, 0, 0, 0, 0);
+    vi r; std::memcpy(r.v, p, 64); return r;
+  }
   static vi xor_i(vi a, vi b) {
+    op_counts::vec(0, 0, 0, 0, 1);
     for (int l = 0; l < 16; ++l) a.v[l] ^= b.v[l];
     return a;
   }
   static vi bcast_i32(const void* p) {
+    op_counts::vec(1, 0, 0, 0, 0);
     int32_t x; std::memcpy(&x, p, 4);
     vi r; for (int l = 0; l < 16; ++l) r.v[l] = x;
     return r;
   }
   static vi dpbusd(vi acc, const vi& a_u8, const vi& b_s8) {
+    op_counts::vec(0, 0, 1, 0, 0);
     const uint8_t* a = reinterpret_cast<const uint8_t*>(a_u8.v);
     const int8_t* b = reinterpret_cast<const int8_t*>(b_s8.v);
     for (int l = 0; l < 16; ++l) {
@@ -37,34 +44,68 @@ struct Simd {
     }
     return acc;
   }
-  static void store_i(int32_t* p, const vi& v) { std::memcpy(p, v.v, 64); }
-  static vf load_s8_as_f(const int8_t* p) { vf r; for (int l = 0; l < 16; ++l) r.v[l] = p[l]; return r; }
-  static vf bcast_f(float x) { vf r; for (int l = 0; l < 16; ++l) r.v[l] = x; return r; }
+  static void store_i(int32_t* p, const vi& v) {
+    op_counts::vec(0, 1, 0, 0, 0);
+    std::memcpy(p, v.v, 64);
+  }
+  static vf load_s8_as_f(const int8_t* p) {
+    op_counts::vec(1, 0, 0, 1, 1);
+    vf r; for (int l = 0; l < 16; ++l) r.v[l] = p[l]; return r;
+  }
+  static vf bcast_f(float x) {
+    op_counts::vec(0, 0, 0, 0, 1);
+    vf r; for (int l = 0; l < 16; ++l) r.v[l] = x; return r;
+  }
   static vf fma(const vf& a, const vf& b, vf c) {
+    op_counts::vec(0, 0, 0, 1, 0);
     for (int l = 0; l < 16; ++l) c.v[l] = std::fma(a.v[l], b.v[l], c.v[l]);
     return c;
   }
-  static void store_f(float* p, const vf& v) { std::memcpy(p, v.v, 64); }
+  static void store_f(float* p, const vf& v) {
+    op_counts::vec(0, 1, 0, 0, 0);
+    std::memcpy(p, v.v, 64);
+  }
 
   static void unpack_nibbles(const vi& x, vi& lo, vi& hi) {
+    op_counts::vec(0, 0, 0, 0, 3);
     const uint8_t* b = reinterpret_cast<const uint8_t*>(x.v);
     uint8_t* l = reinterpret_cast<uint8_t*>(lo.v);
     uint8_t* h = reinterpret_cast<uint8_t*>(hi.v);
     for (int i = 0; i < 64; ++i) { l[i] = b[i] & 0x0F; h[i] = b[i] >> 4; }
   }
   static void load_u4x32_as_f(const uint8_t* p, vf& lo, vf& hi) {
+    op_counts::vec(1, 0, 0, 2, 5);
     for (int l = 0; l < 16; ++l) { lo.v[l] = float(p[l] & 0x0F); hi.v[l] = float(p[l] >> 4); }
   }
-  static vi set1_i(int32_t x) { vi r; for (int l = 0; l < 16; ++l) r.v[l] = x; return r; }
-  static vi load_s8_as_i(const int8_t* p) { vi r; for (int l = 0; l < 16; ++l) r.v[l] = p[l]; return r; }
-  static vf cvt_f(const vi& a) { vf r; for (int l = 0; l < 16; ++l) r.v[l] = float(a.v[l]); return r; }
-  static vf load_f(const float* p) { vf r; std::memcpy(r.v, p, 64); return r; }
-  static vf sub_f(const vf& a, const vf& b) { vf r; for (int l = 0; l < 16; ++l) r.v[l] = a.v[l] - b.v[l]; return r; }
-  static vf mul_f(const vf& a, const vf& b) { vf r; for (int l = 0; l < 16; ++l) r.v[l] = a.v[l] * b.v[l]; return r; }
+  static vi set1_i(int32_t x) {
+    op_counts::vec(0, 0, 0, 0, 1);
+    vi r; for (int l = 0; l < 16; ++l) r.v[l] = x; return r;
+  }
+  static vi load_s8_as_i(const int8_t* p) {
+    op_counts::vec(1, 0, 0, 0, 1);
+    vi r; for (int l = 0; l < 16; ++l) r.v[l] = p[l]; return r;
+  }
+  static vf cvt_f(const vi& a) {
+    op_counts::vec(0, 0, 0, 1, 0);
+    vf r; for (int l = 0; l < 16; ++l) r.v[l] = float(a.v[l]); return r;
+  }
+  static vf load_f(const float* p) {
+    op_counts::vec(1, 0, 0, 0, 0);
+    vf r; std::memcpy(r.v, p, 64); return r;
+  }
+  static vf sub_f(const vf& a, const vf& b) {
+    op_counts::vec(0, 0, 0, 1, 0);
+    vf r; for (int l = 0; l < 16; ++l) r.v[l] = a.v[l] - b.v[l]; return r;
+  }
+  static vf mul_f(const vf& a, const vf& b) {
+    op_counts::vec(0, 0, 0, 1, 0);
+    vf r; for (int l = 0; l < 16; ++l) r.v[l] = a.v[l] * b.v[l]; return r;
+  }
   // vdpbf16ps as the SDM's pseudo-code: per lane, acc += a.odd * b.odd, then acc += a.even * b.even, each
   // product exact in fp32 and each sum rounded to nearest even; denormal bf16 inputs read as zero and
   // denormal results are flushed to zero (the instruction ignores MXCSR).
   static vf dpbf16(vf acc, const vi& a, const vi& b) {
+    op_counts::vec(0, 0, 1, 0, 0);
     uint16_t x[32], y[32];  // copied, not cast: reading int32 lanes through uint16_t* breaks strict aliasing
     std::memcpy(x, a.v, 64);
     std::memcpy(y, b.v, 64);
@@ -74,6 +115,7 @@ struct Simd {
     return acc;
   }
   static void int4_rows_as_bf16_pairs(const uint8_t* p, vi& lo, vi& hi) {  // as simd_avx512_bf16's
+    op_counts::vec(3, 0, 0, 0, 8);
     uint16_t l16[32], h16[32];
     for (int j = 0; j < 16; ++j)
       for (int r = 0; r < 2; ++r) {
@@ -84,6 +126,7 @@ struct Simd {
     std::memcpy(hi.v, h16, 64);
   }
   static void store_bf16_pairs(uint16_t* p, const vf& even_k, const vf& odd_k) {
+    op_counts::vec(0, 1, 0, 0, 12);
     for (int l = 0; l < 16; ++l) {
       p[2 * l] = bf16_bits(even_k.v[l]);
       p[2 * l + 1] = bf16_bits(odd_k.v[l]);

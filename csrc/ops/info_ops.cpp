@@ -10,6 +10,7 @@
 #include "common/json.h"
 #include "kernels/amx_model_check.h"
 #include "kernels/gemm_stats.h"
+#include "kernels/op_counts.h"
 #include "ops/op_utils.h"
 #include "ops/paths.h"
 
@@ -79,6 +80,22 @@ Tensor last_gemm_stats_op() {
   return t;
 }
 
+// Starts (start: the counts zeroed first) or stops counting the instructions the emulated backends issue
+// (kernels/op_counts.h); returns the counts by kind at that moment (benchmarks/cost_model.py).
+Tensor emulated_op_counts(bool start) {
+  if (start) {
+    for (auto& c : op_counts::g_counts) c.store(0);
+    op_counts::g_on.store(true);
+  } else {
+    op_counts::g_on.store(false);
+  }
+  Tensor t = torch::stable::empty({op_counts::kNumKinds}, ScalarType::Long, std::nullopt,
+                                  torch::stable::Device(torch::headeronly::DeviceType::CPU));
+  int64_t* p = static_cast<int64_t*>(t.data_ptr());
+  for (int k = 0; k < op_counts::kNumKinds; ++k) p[k] = op_counts::g_counts[k].load();
+  return t;
+}
+
 Tensor amx_model_faults() {
   // the model is compiled for AVX2 + FMA, as the amx_emulated path
   bool runnable = false;
@@ -93,6 +110,7 @@ Tensor amx_model_faults() {
 
 STABLE_TORCH_LIBRARY_IMPL(xeon, CompositeExplicitAutograd, m) {
   m.impl("amx_model_faults", TORCH_BOX(&xeon::amx_model_faults));
+  m.impl("emulated_op_counts", TORCH_BOX(&xeon::emulated_op_counts));
   m.impl("info", TORCH_BOX(&xeon::info));
   m.impl("last_gemm_stats", TORCH_BOX(&xeon::last_gemm_stats_op));
 }

@@ -32,6 +32,7 @@ STABLE_TORCH_LIBRARY(xeon, m) {
   m.def("info(int features=-1) -> Tensor");
   // The software tile model's faults on faulting instruction sequences, as JSON (tests; kernels/amx_model_check.h).
   m.def("amx_model_faults() -> Tensor");
+  m.def("emulated_op_counts(bool start) -> Tensor");
   // [tiles, tasks, threads, rows per call, columns per call, bf16] of the calling thread's last GEMM.
   m.def("last_gemm_stats() -> Tensor");
   // Benchmark ceilings: [int8 ops, seconds] of the path's dot-product instruction on all threads;
