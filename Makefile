@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 DEPS := $(VENV)/.deps-installed
 
-.PHONY: all build wheel sdist test-wheel test fuzz sanitize demo bench bench-compiled bench-full clean
+.PHONY: all build wheel sdist test-wheel test fuzz sanitize demo bench bench-compiled bench-e2e cost-model bench-full clean
 
 all: build
 
@@ -78,6 +78,15 @@ bench: build
 # torch.compile of torchao-quantized linears with and without xeon_kernels.inductor.register()
 bench-compiled: build
 	$(PY) benchmarks/bench_compiled.py
+
+# End-to-end TTFT / TPOT of a Llama-3.1-8B-shaped model (LAYERS of its 32; prompt 1024, NEW tokens), every
+# configuration; JSON and chart in benchmarks/results/. The cost model (AMX predictions, check on this machine).
+LAYERS ?= 1
+NEW ?= 128
+bench-e2e: build
+	$(PY) benchmarks/e2e_llama.py --layers $(LAYERS) --new $(NEW)
+cost-model: build
+	$(PY) benchmarks/cost_model.py --check --predict-amx --out benchmarks/results/cost_model.json
 
 bench-full: build
 	$(PY) benchmarks/bench_linear.py
