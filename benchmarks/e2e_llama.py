@@ -18,7 +18,6 @@ lm_head stays bf16 in every configuration (xeon_kernels.quantize_'s default; tor
 same filter), so the bound includes its 1 GiB per token.
 """
 import argparse
-import copy
 import gc
 import json
 import os
@@ -73,9 +72,8 @@ def not_lm_head(module, name):
     return isinstance(module, nn.Linear) and "lm_head" not in name
 
 
-def make(base, kind, scheme):
-    """A copy of the float model as configuration `kind` ("bf16", "xeon", "torchao") of `scheme`."""
-    model = copy.deepcopy(base)
+def make(model, kind, scheme):
+    """The float model, in place, as configuration `kind` ("bf16", "xeon", "torchao") of `scheme`."""
     if kind == "xeon":
         xk.quantize_(model, scheme, group_size=GROUP if scheme in ("da8w4", "a16w4") else None, progress=False)
     elif kind == "torchao":
@@ -182,6 +180,22 @@ def run_config(name, model, ids, args, compiled, register=False):
     return res
 
 
+def one(spec, args):
+    """Runs one configuration in this process (a child of main: each configuration gets fresh memory, as the
+    compiled ones keep frozen copies of their weights) and returns its row."""
+    name, kind, scheme, compiled, register, layers = spec
+    ids = torch.randint(0, (TINY if args.tiny else LLAMA_31_8B)["vocab_size"], (args.batch, args.prompt),
+                        generator=torch.Generator().manual_seed(1))
+    base = build(layers, args.tiny)
+    model = base if kind == "bf16" else make(base, kind, scheme)
+    del base
+    gc.collect()
+    wbytes = weight_bytes_per_token(model)
+    res = run_config(name, model, ids, args, compiled, register)
+    res.update(kind=kind, scheme=scheme, register=register, weight_bytes=wbytes, layers=layers)
+    return res
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--layers", type=int, default=1)
@@ -191,58 +205,63 @@ def main():
     ap.add_argument("--schemes", nargs="+", default=SCHEMES)
     ap.add_argument("--skip", nargs="*", default=[], help="configuration names to skip")
     ap.add_argument("--tiny", action="store_true", help="small shapes: a smoke run of the script")
+    ap.add_argument("--one", default=None, help=argparse.SUPPRESS)  # internal: one configuration (JSON spec)
     ap.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "results",
                                                   "e2e_llama.json"))
     args = ap.parse_args()
+    if args.one:
+        print("RESULT " + json.dumps(one(json.loads(args.one), args)), flush=True)
+        return
+    import subprocess
     from tqdm import tqdm
     machine = machine_description()
     print(f"# {machine['cpu']} | {machine['torch_threads']} threads | torch {machine['torch_version']} | "
           f"path {machine['selected_path']}")
     print(f"# Llama-3.1-8B shapes, {args.layers} of {FULL_LAYERS} layers, random bf16 weights; prompt {args.prompt}, "
           f"{args.new} new tokens, batch {args.batch}, greedy")
-    vocab = (TINY if args.tiny else LLAMA_31_8B)["vocab_size"]
-    ids = torch.randint(0, vocab, (args.batch, args.prompt),
-                        generator=torch.Generator().manual_seed(1))
     bw = read_bandwidth(passes=5)
-    base = build(args.layers, args.tiny)
-    plan = [("bf16 eager", "bf16", None, False, False), ("bf16 compiled", "bf16", None, True, False)]
+    # the same model without decoder layers first: what a step costs besides the layers (embedding, final
+    # norm, the bf16 lm_head, sampling), to take the per-layer share out
+    plan = [("0 layers eager", "bf16", None, False, False, 0), ("0 layers compiled", "bf16", None, True, False, 0),
+            ("bf16 eager", "bf16", None, False, False, args.layers),
+            ("bf16 compiled", "bf16", None, True, False, args.layers)]
     for s in args.schemes:
-        plan += [(f"xeon {s} eager", "xeon", s, False, False), (f"xeon {s} compiled", "xeon", s, True, False),
-                 (f"torchao {s} eager", "torchao", s, False, False),
-                 (f"torchao {s} compiled", "torchao", s, True, False),
-                 (f"torchao {s} compiled + register", "torchao", s, True, True)]
+        plan += [(f"xeon {s} eager", "xeon", s, False, False, args.layers),
+                 (f"xeon {s} compiled", "xeon", s, True, False, args.layers),
+                 (f"torchao {s} eager", "torchao", s, False, False, args.layers),
+                 (f"torchao {s} compiled", "torchao", s, True, False, args.layers),
+                 (f"torchao {s} compiled + register", "torchao", s, True, True, args.layers)]
     plan = [p for p in plan if p[0] not in args.skip]
-    rows = []
-    # the same model without decoder layers: what a step costs besides the layers (embedding, final norm,
-    # the bf16 lm_head, sampling), to take the per-layer share out
-    empty = build(0, args.tiny)
-    zero = {c: run_config(f"0 layers {c}", empty, ids, args, c == "compiled")
-            for c in ("eager", "compiled")}
-    del empty
-    for name, kind, scheme, compiled, register in tqdm(plan, desc="configurations"):
-        try:
-            model = make(base, kind, scheme)
-            wbytes = weight_bytes_per_token(model)
-            res = run_config(name, model, ids, args, compiled, register)
-        except Exception as e:  # a configuration that does not run on this machine: said, not hidden
-            res = {"name": name, "error": f"{type(e).__name__}: {str(e).splitlines()[0][:200]}"}
-            rows.append(res)
-            tqdm.write(f"{name}: does not run: {res['error']}")
+    child = [sys.executable, os.path.abspath(__file__), "--prompt", str(args.prompt), "--new", str(args.new),
+             "--batch", str(args.batch)] + (["--tiny"] if args.tiny else [])
+    rows, zero = [], {}
+    for spec in tqdm(plan, desc="configurations"):
+        name = spec[0]
+        proc = subprocess.run(child + ["--one", json.dumps(spec)], capture_output=True, text=True)
+        line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")), None)
+        if line is None:  # a configuration that does not run here: said, not hidden
+            err = (proc.stderr.strip().splitlines() or [f"exit status {proc.returncode}"])[-1][:200]
+            if proc.returncode < 0 or proc.returncode == 137:
+                err = f"killed (signal {-proc.returncode if proc.returncode < 0 else 9}: out of memory?)"
+            rows.append({"name": name, "error": err})
+            tqdm.write(f"{name}: does not run: {err}")
             continue
-        finally:
-            gc.collect()
-        read = wbytes + kv_bytes_per_token(args.layers, args.prompt + args.new // 2, args.batch, args.tiny)
-        res.update(kind=kind, scheme=scheme, register=register, weight_bytes=wbytes,
-                   bound_s=read / bw, frac_of_bound=(read / bw) / res["tpot_s"],
-                   tok_s=args.batch / res["tpot_s"])
-        z = zero["compiled" if compiled else "eager"]
-        res["tpot_per_layer_s"] = (res["tpot_s"] - z["tpot_s"]) / args.layers
-        res["ttft_per_layer_s"] = (res["ttft_s"] - z["ttft_s"]) / args.layers
-        res["tpot_32_layers_est_s"] = z["tpot_s"] + FULL_LAYERS * res["tpot_per_layer_s"]
-        res["ttft_32_layers_est_s"] = z["ttft_s"] + FULL_LAYERS * res["ttft_per_layer_s"]
+        res = json.loads(line[len("RESULT "):])
+        if spec[5] == 0:
+            zero["compiled" if spec[3] else "eager"] = res
+            tqdm.write(f"{name}: TTFT {res['ttft_s'] * 1e3:.1f} ms, TPOT {res['tpot_s'] * 1e3:.2f} ms")
+            continue
+        read = res["weight_bytes"] + kv_bytes_per_token(args.layers, args.prompt + args.new // 2, args.batch,
+                                                        args.tiny)
+        res.update(bound_s=read / bw, frac_of_bound=(read / bw) / res["tpot_s"], tok_s=args.batch / res["tpot_s"])
+        z = zero.get("compiled" if spec[3] else "eager")
+        if z:
+            res["tpot_per_layer_s"] = (res["tpot_s"] - z["tpot_s"]) / args.layers
+            res["ttft_per_layer_s"] = (res["ttft_s"] - z["ttft_s"]) / args.layers
+            res["tpot_32_layers_est_s"] = z["tpot_s"] + FULL_LAYERS * res["tpot_per_layer_s"]
+            res["ttft_32_layers_est_s"] = z["ttft_s"] + FULL_LAYERS * res["ttft_per_layer_s"]
         rows.append(res)
         tqdm.write(fmt(res))
-        del model
     out = {"machine": machine, "args": vars(args), "read_bytes_per_s": bw,
            "zero_layers": {k: {kk: v[kk] for kk in ("ttft_s", "tpot_s")} for k, v in zero.items()}, "rows": rows}
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
@@ -255,10 +274,11 @@ def main():
 
 def fmt(r):
     share = f", {r['outside_linears_share'] * 100:4.1f}% outside linears" if "outside_linears_share" in r else ""
+    per = (f"; per layer: TTFT {r['ttft_per_layer_s'] * 1e3:7.1f} ms, TPOT {r['tpot_per_layer_s'] * 1e3:6.2f} ms"
+           if "tpot_per_layer_s" in r else "")
     return (f"{r['name']:36} TTFT {r['ttft_s'] * 1e3:9.1f} ms  TPOT {r['tpot_s'] * 1e3:8.2f} ms "
-            f"({r['frac_of_bound'] * 100:5.1f}% of the bound {r['bound_s'] * 1e3:6.2f} ms){share}; per layer: "
-            f"TTFT {r['ttft_per_layer_s'] * 1e3:7.1f} ms, TPOT {r['tpot_per_layer_s'] * 1e3:6.2f} ms; "
-            f"warm-up {r['warmup_s']:.0f} s")
+            f"({r['frac_of_bound'] * 100:5.1f}% of the bound {r['bound_s'] * 1e3:6.2f} ms){share}{per}; "
+            f"warm-up {r['warmup_s']:.0f} s, {r['recompiled_in_timed_run']} graphs compiled in the timed run")
 
 
 def table(rows):
@@ -269,6 +289,9 @@ def table(rows):
             lines.append(f"| {r['name']} | does not run: {r['error']} |" + " |" * 7)
             continue
         share = f"{r['outside_linears_share'] * 100:.0f}%" if "outside_linears_share" in r else "-"
+        if "tpot_per_layer_s" not in r:
+            r = {**r, "tpot_per_layer_s": float("nan"), "ttft_per_layer_s": float("nan"),
+                 "tpot_32_layers_est_s": float("nan"), "ttft_32_layers_est_s": float("nan")}
         lines.append(f"| {r['name']} | {r['ttft_s'] * 1e3:.0f} | {r['tpot_s'] * 1e3:.1f} | {r['tok_s']:.1f} | "
                      f"{r['bound_s'] * 1e3:.1f} | {r['frac_of_bound'] * 100:.0f}% | {r['ttft_per_layer_s'] * 1e3:.0f} / "
                      f"{r['tpot_per_layer_s'] * 1e3:.2f} | {r['ttft_32_layers_est_s']:.1f} / "
