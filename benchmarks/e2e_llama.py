@@ -100,7 +100,7 @@ class LinearTimer:
     def __init__(self, model):
         self.total, self._t0, self.handles = 0.0, {}, []
         for m in model.modules():
-            if isinstance(m, nn.Linear) or type(m).__name__ in ("QuantizedLinear", "FusedProjection"):
+            if isinstance(m, (nn.Linear, xk.QuantizedLinear)):  # fused projections run one QuantizedLinear
                 self.handles.append(m.register_forward_pre_hook(self._pre))
                 self.handles.append(m.register_forward_hook(self._post))
 
@@ -145,7 +145,8 @@ def weight_bytes_per_token(model):
             continue
         for _, t in own:
             if isinstance(t, torch.Tensor):
-                inner = [getattr(t, a) for a in getattr(t, "tensor_data_names", [])] or [t]
+                names = list(getattr(t, "tensor_data_names", [])) + list(getattr(t, "optional_tensor_data_names", []))
+                inner = [getattr(t, a, None) for a in names] or [t]  # a torchao subclass: the tensors it holds
                 total += sum(x.numel() * x.element_size() for x in inner if isinstance(x, torch.Tensor))
     return total
 

@@ -233,7 +233,7 @@ def test_register_is_idempotent_and_unregister_restores_the_others(before):
     assert not xi.registered()
 
 
-def test_uuid_follows_the_source_and_the_path():
+def test_uuid_follows_the_path():
     a = xi.PASS.uuid()
     with xk.use_path("ref"):
         assert xi.PASS.uuid() != a  # the path is compiled into the graph

@@ -5,14 +5,12 @@ with its own integer codes, scales and zero points, never requantized). Imports 
 import dataclasses
 from typing import Optional
 
-import torch
 from torch import nn
 from torchao.core.config import AOBaseConfig
 from torchao.quantization.transform_module import register_quantize_module_handler
 
-from . import layouts
 from .api import pack_weight
-from .inductor.torchao_weights import aten_int4pack_codes
+from .inductor.torchao_weights import packed_weight
 from .models import _cannot_take, _checked_scheme
 from .nn import QuantizedLinear
 from .packed import PackedWeight
@@ -73,17 +71,12 @@ def _from_torchao_weight(weight) -> Optional[PackedWeight]:
                 raise ValueError("weight: torchao DA8W8 with reduce_range or per-tensor activations is not supported "
                                  "(the xeon kernels quantize activations per token over the full int8 range)")
             scheme, sym = "da8w8", act.mapping_type == MappingType.SYMMETRIC
-        parts = layouts.pack(scheme, weight.qdata, weight.scale.reshape(-1).float(), None, None)
-        return PackedWeight(scheme, (n, k), None, sym, parts["codes"], parts["scale"], parts.get("sum"))
+        return packed_weight(scheme, weight.qdata, weight.scale, 0, sym)
     if isinstance(weight, Int4OpaqueTensor):
         n, k = weight.shape
         group = weight.block_size[-1]
         if weight.act_mapping_type is None:  # A16W4 on aten's int4pack: unpack the codes, keep scale and zero
-            sz = weight.scale_and_zero  # [G, N, 2] (scale, float-domain zero)
-            codes = aten_int4pack_codes(weight.qdata, n, k)
-            parts = layouts.pack("a16w4", codes, sz[..., 0].t().float().contiguous(), sz[..., 1].t().float().contiguous(),
-                                 group)
-            return PackedWeight("a16w4", (n, k), group, None, parts["codes"], parts["scale"], None, parts["zero"])
+            return packed_weight("a16w4", weight.qdata, weight.scale_and_zero, group, None)
         # DA8W4: torchao packed it with da8w4_linear_prepack_cpu, which is ours: the layout is already the xeon one
         return PackedWeight("da8w4", (n, k), group, weight.act_mapping_type == "symmetric", weight.qdata,
                             weight.scale_and_zero, weight.compensation, weight.qzeros)

@@ -38,6 +38,15 @@ def _parts(scheme: str, w: torch.Tensor, s: torch.Tensor, group: int) -> dict:
     return layouts.pack(scheme, w, s.reshape(-1).float(), None, None)
 
 
+def packed_weight(scheme: str, w: torch.Tensor, s: torch.Tensor, group: int, symmetric) -> "api.PackedWeight":
+    """A PackedWeight of torchao's weight w, s (da8w8, a16w8, a16w4; group 0 for the int8 schemes): the same codes,
+    scales and zeros, never requantized. Used by the compiled graphs (CACHE) and by xeon_kernels.from_torchao."""
+    n, k = _shape(scheme, w)
+    parts = _parts(scheme, w, s, group)
+    return api.PackedWeight(scheme, (n, k), group or None, symmetric if scheme in layouts.DYNAMIC_SCHEMES else None,
+                            parts["codes"], parts["scale"], parts.get("sum"), parts.get("zero"))
+
+
 @torch.library.custom_op("xeon::pack_torchao_weight", mutates_args=())
 def pack_torchao_weight(w: torch.Tensor, s: torch.Tensor, scheme: int, group: int) -> List[torch.Tensor]:
     """The xeon parts (layouts.PARTS order) of torchao's weight w, s for scheme da8w8, a16w8 or a16w4."""
@@ -68,10 +77,7 @@ class _PackCache:
             entry = self._entries.get(key)
             if entry is not None and entry[0]() is w and entry[1]() is s and entry[2] == (w._version, s._version):
                 return entry[3]
-        n, k = _shape(scheme, w)
-        parts = _parts(scheme, w, s, group)
-        packed = api.PackedWeight(scheme, (n, k), group or None, symmetric if scheme in layouts.DYNAMIC_SCHEMES
-                                  else None, parts["codes"], parts["scale"], parts.get("sum"), parts.get("zero"))
+        packed = packed_weight(scheme, w, s, group, symmetric)
         with self._lock:
             self.packs += 1
             self._entries[key] = (weakref.ref(w), weakref.ref(s), (w._version, s._version), packed)
