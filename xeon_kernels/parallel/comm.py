@@ -1,0 +1,96 @@
+"""The collectives of a tensor-parallel model and the modules that call them: a row-parallel linear (all-reduce
+of the partial outputs) and a column-parallel one whose outputs are gathered (the vocabulary-parallel lm_head).
+Every collective goes through Comm, which times it (the benchmark reports the all-reduce share of a step)."""
+import time
+from typing import Optional
+
+import torch
+import torch.distributed as dist
+from torch import nn
+
+
+class Comm:
+    """A process group's all-reduce and all-gather, with the time and bytes spent in each."""
+
+    def __init__(self, group=None):
+        self.group = group
+        self.rank = dist.get_rank(group)
+        self.world = dist.get_world_size(group)
+        self.reset_stats()
+
+    def reset_stats(self):
+        self.stats = {"all_reduce": [0, 0, 0.0], "all_gather": [0, 0, 0.0]}  # calls, bytes, seconds
+
+    def _call(self, kind, collective, *args):
+        try:
+            collective(*args, group=self.group)
+        except RuntimeError as e:  # gloo's own words ("Connection closed by peer", "Timed out") kept after ours
+            raise RuntimeError(f"xeon_kernels.parallel: {kind} failed on rank {self.rank} of {self.world}: another "
+                               f"rank died, erred or did not answer in time ({e})") from e
+
+    def _count(self, kind, t, start):
+        s = self.stats[kind]
+        s[0] += 1
+        s[1] += t.numel() * t.element_size()
+        s[2] += time.perf_counter() - start
+
+    def all_reduce_(self, acc: torch.Tensor) -> torch.Tensor:
+        """Sums the fp32 tensor acc over the ranks, in place."""
+        start = time.perf_counter()
+        self._call("all_reduce", dist.all_reduce, acc)
+        self._count("all_reduce", acc, start)
+        return acc
+
+    def all_gather_last(self, y: torch.Tensor) -> torch.Tensor:
+        """The ranks' y concatenated along the last dimension (rank order)."""
+        start = time.perf_counter()
+        y = y.contiguous()
+        parts = [torch.empty_like(y) for _ in range(self.world)]
+        self._call("all_gather", dist.all_gather, parts, y)
+        out = torch.cat(parts, dim=-1)
+        self._count("all_gather", y, start)
+        return out
+
+
+class RowParallelLinear(nn.Module):
+    """A linear whose K is split over the ranks: each computes its partial product on its slice of the input
+    (the output of a column-parallel layer), the partials are summed by all-reduce, the bias added once."""
+
+    def __init__(self, local: nn.Module, bias: Optional[torch.Tensor], comm: Comm, in_features: int):
+        super().__init__()
+        self.local = local
+        self.bias = nn.Parameter(bias, requires_grad=False) if bias is not None else None
+        self.comm = comm
+        self.in_features, self.out_features = in_features, local.out_features
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # partials summed in fp32 and the bias added before the one rounding to x's dtype, as the unsharded
+        # kernel's epilogue does (the partials themselves come rounded to x's dtype out of the local op)
+        y = self.local(x)
+        acc = y.float()
+        if self.comm.world > 1:
+            self.comm.all_reduce_(acc)  # the op's output is contiguous (and y.float() is y for fp32)
+        if self.bias is not None:
+            acc = acc + self.bias.float()
+        return acc.to(y.dtype)
+
+    def extra_repr(self) -> str:
+        return f"rank {self.comm.rank} of {self.comm.world}: in_features {self.local.in_features} of {self.in_features}"
+
+
+class GatherOutputLinear(nn.Module):
+    """A linear whose output channels are split over the ranks, its outputs gathered on every rank (lm_head:
+    each rank reads 1/world of its weight, the largest single read of a decode step)."""
+
+    def __init__(self, local: nn.Module, comm: Comm, out_features: int):
+        super().__init__()
+        self.local = local
+        self.comm = comm
+        self.in_features, self.out_features = local.in_features, out_features
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.local(x)
+        return self.comm.all_gather_last(y) if self.comm.world > 1 else y
+
+    def extra_repr(self) -> str:
+        return f"rank {self.comm.rank} of {self.comm.world}: out_features {self.local.out_features} of {self.out_features}"
