@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 DEPS := $(VENV)/.deps-installed
 
-.PHONY: all build wheel sdist test-wheel test fuzz sanitize demo bench bench-compiled bench-e2e cost-model bench-full clean
+.PHONY: all build wheel sdist test-wheel test fuzz sanitize demo bench bench-compiled bench-e2e bench-tp cost-model bench-full clean
 
 all: build
 
@@ -85,6 +85,10 @@ LAYERS ?= 1
 NEW ?= 128
 bench-e2e: build
 	$(PY) benchmarks/e2e_llama.py --layers $(LAYERS) --new $(NEW)
+# Tensor parallel: the e2e model at 1 rank and at TP_RANKS ranks (torchrun, xeon_kernels.parallel)
+TP_RANKS ?= 2
+bench-tp: build
+	$(PY) benchmarks/tp_llama.py --layers $(LAYERS) --ranks $(TP_RANKS)
 cost-model: build
 	$(PY) benchmarks/cost_model.py --check --predict-amx --out benchmarks/results/cost_model.json
 
