@@ -11,8 +11,13 @@
 namespace xeon {
 namespace {
 using S = simd_avx2::Simd;
-// The avx512 path's blocking (a 16-lane vector is two ymm halves here, so the 4 x 4 block's accumulators
-// alone fill AVX2's 16 registers twice: a smaller block is worth measuring on this path).
+// AVX2's own choice, measured: 4 rows x 4 blocks of 16 columns, as on avx512, although its 16 accumulator
+// vectors take 32 ymm (the compiler keeps part of them in L1). Register-fitting shapes were not faster: through
+// the avx2 path on Zen 4 (2 threads, 4096 x 4096, M = 128 / 1024, two interleaved rounds each,
+// benchmarks/RESULTS.md "AVX2 register blocking"), 3 x 2 (12 ymm) ran DA8W8 at 65-93 GOPS against 4 x 4's
+// 119-131; 4 x 2 was level on A16W8 and the int4 schemes and behind on DA8W8. AVX2 has no int8 dot product:
+// each emulated vpdpbusd is three instructions on the accumulator, so the loop is bound by arithmetic, not by
+// the spills.
 constexpr Blocking kBlocking{.rows = 4, .col_blocks = 4, .task_rows = 256, .panel_bytes = 0};
 }  // namespace
 // No int8 peak probe: AVX2 has no int8 dot-product instruction (dpbusd is emulated by vpmaddwd + adds).
