@@ -33,9 +33,11 @@ CONFIGS = {
                    ["_int_mm"]),
     "a16w8": (lambda: Int8WeightOnlyConfig(), "a16w8_linear", ["extern_kernels.mm", "mkl", "_weight_int8pack_mm"]),
     "a16w4": (lambda: PrototypeInt4WeightOnlyConfig(group_size=64), "a16w4_linear", ["_weight_int4pack_mm"]),
-    "da8w4": (lambda: Int8DynamicActivationInt4WeightConfig(group_size=64), "da8w4_linear", ["da8w4_linear_cpu"]),
+    # DA8W4: the activations quantized once per input (xeon::quantize_per_token), then the linear on the codes
+    "da8w4": (lambda: Int8DynamicActivationInt4WeightConfig(group_size=64), "da8w4_linear_quantized",
+              ["da8w4_linear_cpu"]),
     "da8w4_sym": (lambda: Int8DynamicActivationInt4WeightConfig(group_size=32, act_mapping_type=SYM),
-                  "da8w4_linear", ["da8w4_linear_cpu"]),
+                  "da8w4_linear_quantized", ["da8w4_linear_cpu"]),
 }
 
 
@@ -113,6 +115,8 @@ def test_rewrite_calls_xeon_and_matches_eager_xeon(name, dtype, freezing):
         op = "torchao_linear"
     calls = xeon_calls(code)
     assert calls.count(op) == 3, f"expected 3 calls of xeon::{op}, got {calls}"
+    if name.startswith("da8w4"):  # a and b read x: one quantization of x for both, one of b's output for c
+        assert calls.count("quantize_per_token") == 2, calls
     for replaced in gone:
         assert replaced not in code, f"{replaced} is still in the compiled code"
     with torch.no_grad():
@@ -134,7 +138,8 @@ def test_blog_flags(name):
     flags = {"cpp_wrapper": True, "max_autotune": True, "cpp.enable_concat_linear": True,
              "cpp.use_small_dequant_buffer": True}
     got, code = compiled_code(model, x, freezing=True, **flags)
-    assert xeon_calls(code) == [CONFIGS[name][1]] * 3, xeon_calls(code)  # a and b differ in bias: not concatenated
+    linears = [c for c in xeon_calls(code) if c != "quantize_per_token"]
+    assert linears == [CONFIGS[name][1]] * 3, xeon_calls(code)  # a and b differ in bias: not concatenated
     assert not any(op in code for op in CONFIGS[name][2])
     with torch.no_grad():
         want = ours(x)
@@ -186,7 +191,8 @@ def test_concat_linear_makes_one_call_of_linears_sharing_an_input(name):
     x = make_input((4, 128), torch.bfloat16, 3)
     xi.register()
     got, code = compiled_code(model, x, freezing=True, **{"cpp.enable_concat_linear": True})
-    assert len(xeon_calls(code)) == 1, xeon_calls(code)
+    linears = [c for c in xeon_calls(code) if c != "quantize_per_token"]
+    assert len(linears) == 1 and xeon_calls(code).count("quantize_per_token") == (name == "da8w4"), xeon_calls(code)
     with torch.no_grad():
         want = ours(x)
     for g, w in zip(got, want):  # per-output-channel quantization: concatenation changes nothing
@@ -255,7 +261,10 @@ def test_llama_generate_compiled_with_register():
         compiled_forward = torch.compile(model.forward)
         _, code = run_and_get_code(compiled_forward, ids)
         linears = sum(isinstance(m, nn.Linear) for m in model.modules())  # q, k, v, o, gate, up, down; lm_head
-        assert linears == 2 * 7 + 1 and xeon_calls("\n".join(code)).count("da8w4_linear") == linears
+        calls = xeon_calls("\n".join(code))
+        assert linears == 2 * 7 + 1 and calls.count("da8w4_linear_quantized") == linears
+        # one activation quantization per input: q/k/v, o, gate/up, down in each layer, and lm_head
+        assert calls.count("quantize_per_token") == 2 * 4 + 1, calls
         model.forward = compiled_forward
         want = logits(ours, ids)
         scale = want.abs().max()

@@ -10,6 +10,9 @@ freezing those that are parameters become constants afterwards.
 - Weights that stay inputs (no freezing): `xeon::torchao_linear`, which packs each weight on its first call and
   keeps it while the weight lives (torchao_weights.CACHE).
 DA8W4 weights need no packing: torchao packed them with our prepack kernel (torchao_compat), in our layout.
+DA8W4 activations are quantized once per input (xeon::quantize_per_token, shared by q/k/v and by gate/up) and
+fed to xeon::da8w4_linear_quantized: what xeon::da8w4_linear computes, bit for bit, without one quantization per
+linear.
 The bias goes into the xeon op (added in fp32 before the one rounding to the output dtype, as torchao's
 graphs do), except for A16W4, where torchao adds it after aten's op and the graph keeps that add. A match the
 kernels cannot take (K, group, N, dtype) is left as it was.
@@ -165,7 +168,23 @@ def _packed_parts(e: _Emitter, scheme: str, weights, group: int, frozen: bool):
     return [e.getitem(packed, i) for i in range(len(_val(packed)))]
 
 
-def _linear(e: _Emitter, f: Found, weights, bias, n: int, frozen: bool):
+# Activation ranges of torchao's DA8W4 (csrc/ops/int4_ops.cpp: kDa8w4SymRange / kDa8w4AsymRange).
+_DA8W4_RANGE = {True: (-127, 127), False: (0, 255)}
+
+
+def _quantized_input(e: _Emitter, f: Found, shared: dict):
+    """DA8W4's activation codes, scales and zero points of f.x: one xeon::quantize_per_token per input and
+    symmetry, shared by every linear reading that input (q/k/v, gate/up), as Inductor alone shares torchao's
+    quantization chain. Bit-identical to the quantization inside xeon::da8w4_linear (same C++ routine)."""
+    key = (f.x, bool(f.symmetric))
+    if key not in shared:
+        q = e.call(xeon.quantize_per_token.default, f.x, bool(f.symmetric), *_DA8W4_RANGE[bool(f.symmetric)])
+        shared[key] = (e.getitem(q, 0), e.call(aten.reshape.default, e.getitem(q, 1), [-1]),
+                       e.call(aten.reshape.default, e.getitem(q, 2), [-1]))
+    return shared[key]
+
+
+def _linear(e: _Emitter, f: Found, weights, bias, n: int, frozen: bool, shared: dict):
     path = _paths.forced_id()
     scheme_id = layouts.SCHEME_IDS[f.scheme]
     parts = _packed_parts(e, f.scheme, weights, f.group, frozen)
@@ -180,7 +199,9 @@ def _linear(e: _Emitter, f: Found, weights, bias, n: int, frozen: bool):
         return e.call(xeon.a16w8_linear.default, f.x, codes, scale, bias, n, f.k, path)
     if f.scheme == "da8w4":
         codes, scale, zero, comp = parts
-        return e.call(xeon.da8w4_linear.default, f.x, codes, scale, zero, comp, bias, n, f.k, f.symmetric, path)
+        a_codes, a_scale, a_zero = _quantized_input(e, f, shared)
+        return e.call(xeon.da8w4_linear_quantized.default, a_codes, a_scale, a_zero, codes, scale, zero, comp, bias, n,
+                      _val(f.x).dtype, path)
     codes, scale, zero = parts
     return e.call(xeon.a16w4_linear.default, f.x, codes, scale, zero, None, n, f.k, path)
 
@@ -220,6 +241,7 @@ def rewrite(graph: fx.Graph) -> int:
     e = _Emitter(graph)
     order = {n: i for i, n in enumerate(graph.nodes)}
     done, new = set(), {}  # new: replaced node -> its replacement (one linear's output is another's input)
+    shared = {}  # (input node, symmetric) -> its DA8W4 activation quantization
 
     def replace(f, node):
         f.out.replace_all_uses_with(node)
@@ -238,7 +260,7 @@ def rewrite(graph: fx.Graph) -> int:
                 weights = [e.call(aten.cat.default, [f.weights[i] for f in group], dim)
                            for i, dim in enumerate(_CAT_DIM[first.scheme])]
                 bias = e.call(aten.cat.default, [f.bias for f in group], 0) if first.bias is not None else None
-                y = _linear(e, first, weights, bias, sum(f.n for f in group), True)
+                y = _linear(e, first, weights, bias, sum(f.n for f in group), True, shared)
                 start = 0
                 for f in group:
                     part = e.call(aten.slice.Tensor, y, -1, start, start + f.n)
@@ -248,7 +270,7 @@ def rewrite(graph: fx.Graph) -> int:
         if f.out in done:
             continue
         with graph.inserting_before(f.out):
-            y = _linear(e, current(f), f.weights, f.bias, f.n, all(w in frozen for w in f.weights))
+            y = _linear(e, current(f), f.weights, f.bias, f.n, all(w in frozen for w in f.weights), shared)
             replace(f, _as_out(e, y, f))
     graph.eliminate_dead_code()
     return len(found)
