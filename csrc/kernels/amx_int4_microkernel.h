@@ -29,10 +29,15 @@ const int8_t* unpacked_int4_block(const Da8w4Args& g, int64_t nb) {
   }));
 }
 
-// Software-pipelined over the groups: the tile work of group gi + 1 is issued before the vector scaling of
-// group gi's sums (stored to the other half of acc), so the vector units work while the tile unit computes
-// (the cost model, benchmarks/cost_model.py, predicted the serial form at 36% of the AMX peak at group 128).
-// The same integer sums and the same vector operations in the same order per group as the serial form.
+// Software-pipelined over the groups, so that the vector scaling of group gi's sums (from acc[gi % 2]) runs while
+// the tile unit computes group gi + 1. With 32 rows the two 16-row halves alternate as well (D = the half's
+// TDPBUSDs, S = its tile store, V = the vector scaling), issued in the order
+//   D0(0) D1(0) S0(0) | per group g: D0(g+1) S1(g) D1(g+1) V(g) S0(g+1)
+// so each half's store overlaps the other half's TDPBUSDs instead of waiting between groups (a half's next
+// TDPBUSDs follow its own store, issued a half earlier). The cost model (benchmarks/cost_model.py) predicted the
+// serial form at 36% of the AMX peak at group 128 and the single-set pipeline at 65% (its 4 tile stores per group
+// in series with the TDPBUSDs). The same integer sums and the same vector operations in the same order per group
+// as the serial form: bit-identical.
 template <class T, class S>
 void amx_da8w4_block(const Da8w4Args& g, int64_t m0, int64_t rows, int64_t nb, float* c, int64_t ldc) {
   const int8_t* w = unpacked_int4_block<S>(g, nb);
@@ -42,26 +47,47 @@ void amx_da8w4_block(const Da8w4Args& g, int64_t m0, int64_t rows, int64_t nb, f
   for (int64_t i = 0; i < rows; ++i)
     for (int64_t j = 0; j < kNBlockInt4; ++j) c[i * ldc + j] = 0.f;
   Da8w4Channels<S> ch;
+  auto scale_group = [&](int64_t gi) {  // V(gi): group gi's sums into the fp32 accumulators
+    const int32_t* sums = acc[gi % 2];
+    ch.load_group(g, nb, gi);
+    for (int64_t i = 0; i < rows; ++i) {
+      const typename S::vi a[2] = {S::load_i(sums + i * kNBlockInt4), S::load_i(sums + i * kNBlockInt4 + kInt4Half)};
+      typename S::vf f[2] = {S::load_f(c + i * ldc), S::load_f(c + i * ldc + kInt4Half)};
+      ch.update_row(a, g.a_sum[(m0 + i) * G + gi], f);
+      S::store_f(c + i * ldc, f[0]);
+      S::store_f(c + i * ldc + kInt4Half, f[1]);
+    }
+  };
+  const uint8_t* a = g.a.codes + m0 * g.K;
   dispatch_amx_shape(rows, 2, [&]<int MT, int NT>() {
     amx_configure<T, MT, NT>(static_cast<int>(rows), kstep);
-    auto accumulate = [&](int64_t gi) {
-      amx_accumulate<T, MT, NT>(g.a.codes + m0 * g.K + gi * g.group, g.K, w + gi * g.group * kInt4Half,
-                                g.K * kInt4Half, g.group, kstep);
-    };
-    accumulate(0);
-    amx_store<T, MT, NT>(acc[0], kNBlockInt4);
-    for (int64_t gi = 0; gi < G; ++gi) {
-      if (gi + 1 < G) accumulate(gi + 1);  // the tile unit's next work, independent of what follows
-      const int32_t* sums = acc[gi % 2];
-      ch.load_group(g, nb, gi);
-      for (int64_t i = 0; i < rows; ++i) {
-        const typename S::vi a[2] = {S::load_i(sums + i * kNBlockInt4), S::load_i(sums + i * kNBlockInt4 + kInt4Half)};
-        typename S::vf f[2] = {S::load_f(c + i * ldc), S::load_f(c + i * ldc + kInt4Half)};
-        ch.update_row(a, g.a_sum[(m0 + i) * G + gi], f);
-        S::store_f(c + i * ldc, f[0]);
-        S::store_f(c + i * ldc + kInt4Half, f[1]);
+    if constexpr (MT == 2) {
+      auto half = [&]<int H>(int64_t gi) {
+        amx_accumulate_half<T, H, NT>(a + gi * g.group, g.K, w + gi * g.group * kInt4Half, g.K * kInt4Half, g.group,
+                                      kstep);
+      };
+      half.template operator()<0>(0);
+      half.template operator()<1>(0);
+      amx_store_half<T, 0, NT>(acc[0], kNBlockInt4);
+      for (int64_t gi = 0; gi < G; ++gi) {
+        if (gi + 1 < G) half.template operator()<0>(gi + 1);
+        amx_store_half<T, 1, NT>(acc[gi % 2], kNBlockInt4);
+        if (gi + 1 < G) half.template operator()<1>(gi + 1);
+        scale_group(gi);
+        if (gi + 1 < G) amx_store_half<T, 0, NT>(acc[(gi + 1) % 2], kNBlockInt4);
       }
-      if (gi + 1 < G) amx_store<T, MT, NT>(acc[(gi + 1) % 2], kNBlockInt4);
+    } else {  // one half: the next group's tile work before this group's scaling
+      auto accumulate = [&](int64_t gi) {
+        amx_accumulate<T, MT, NT>(a + gi * g.group, g.K, w + gi * g.group * kInt4Half, g.K * kInt4Half, g.group,
+                                  kstep);
+      };
+      accumulate(0);
+      amx_store<T, MT, NT>(acc[0], kNBlockInt4);
+      for (int64_t gi = 0; gi < G; ++gi) {
+        if (gi + 1 < G) accumulate(gi + 1);
+        scale_group(gi);
+        if (gi + 1 < G) amx_store<T, MT, NT>(acc[(gi + 1) % 2], kNBlockInt4);
+      }
     }
   });
   for (int64_t i = 0; i < rows; ++i) {

@@ -113,6 +113,34 @@ void amx_store(void* c_ptr, int64_t ldc) {
   }
 }
 
+// One 16-row half H (0: rows 0-15, 1: rows 16-31) of a 2 x NT configuration: C tiles 2H and 2H + 1, A tile
+// 4 + H, B tiles 6 and 7 (loaded again for each half). A kernel that alternates the halves can store one half's
+// C tiles while the other half's TDPBUSDs run (no tile of one is an operand of the other).
+template <class T, int H, int NT, TileDot Dot = TileDot::kInt8>
+void amx_accumulate_half(const void* a_ptr, int64_t lda, const void* w_ptr, int64_t w_bstride, int64_t k_bytes,
+                         int kstep) {
+  const uint8_t* a = static_cast<const uint8_t*>(a_ptr) + H * kTileRows * lda;
+  const uint8_t* w = static_cast<const uint8_t*>(w_ptr);
+  T::template zero<2 * H>();
+  if constexpr (NT == 2) T::template zero<2 * H + 1>();
+  constexpr int64_t kBStride = kKQuad * kNBlock;
+  for (int64_t k = 0; k < k_bytes; k += kstep) {
+    const uint8_t* wk = w + (k / kKQuad) * kBStride;
+    T::template load<4 + H>(a + k, lda);
+    T::template load<6>(wk, kBStride);
+    dot<T, Dot, 2 * H, 4 + H, 6>();
+    if constexpr (NT == 2) { T::template load<7>(wk + w_bstride, kBStride); dot<T, Dot, 2 * H + 1, 4 + H, 7>(); }
+  }
+}
+
+template <class T, int H, int NT>
+void amx_store_half(void* c_ptr, int64_t ldc) {
+  int32_t* c = static_cast<int32_t*>(c_ptr) + H * kTileRows * ldc;
+  const int64_t cs = ldc * static_cast<int64_t>(sizeof(int32_t));
+  T::template store<2 * H>(c, cs);
+  if constexpr (NT == 2) T::template store<2 * H + 1>(c + kNBlock, cs);
+}
+
 template <class T, int MT, int NT, TileDot Dot = TileDot::kInt8>
 void amx_run(const void* a_ptr, int64_t lda, const void* w_ptr, int64_t w_bstride, int64_t k_bytes, int kstep,
              void* c_ptr, int64_t ldc) {
