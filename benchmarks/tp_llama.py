@@ -74,8 +74,11 @@ def timed_generate(model, ids, new, comm):
             "tokens": out[0, ids.shape[1]:].tolist()}
 
 
-def all_reduce_curve(reps=30):
+def all_reduce_curve(backend, reps=30):
+    """(bytes, median seconds) of the fp32 all-reduce through parallel's Comm on `backend` ("shm" or "gloo")."""
     import torch.distributed as dist
+    from xeon_kernels.parallel.comm import Comm
+    comm = Comm(all_reduce=backend)
     curve = []
     for nbytes in ALL_REDUCE_BYTES:
         t = torch.ones(nbytes // 4)
@@ -83,7 +86,7 @@ def all_reduce_curve(reps=30):
         for _ in range(reps):
             dist.barrier()
             t0 = time.perf_counter()
-            dist.all_reduce(t)
+            comm.all_reduce_(t)
             times.append(time.perf_counter() - t0)
         curve.append((nbytes, statistics.median(times)))
     return curve
@@ -100,7 +103,8 @@ def fit(curve):
 def worker(args):
     """One rank (under torchrun): load, warm up, time; rank 0 prints the row."""
     rank, world = parallel.init()
-    model = parallel.load_sharded(args.worker) if world > 1 else xk.load_quantized(args.worker)
+    model = parallel.load_sharded(args.worker, all_reduce=args.all_reduce[0]) if world > 1 else \
+        xk.load_quantized(args.worker)
     comm = parallel.comm_of(model) if world > 1 else None
     ids = torch.randint(0, LLAMA_31_8B["vocab_size"], (1, args.prompt), generator=torch.Generator().manual_seed(1))
     timed_generate(model, ids[:, :64], 4, comm)  # warm-up (first calls, thread pools, gloo pairs)
@@ -108,7 +112,8 @@ def worker(args):
     res.update(ranks=world, threads_per_rank=torch.get_num_threads(), cores=sorted(os.sched_getaffinity(0)),
                weight_bytes_per_rank=weight_bytes_per_token(model))
     if world > 1:
-        res["all_reduce_curve"] = all_reduce_curve()
+        res["all_reduce"] = comm.all_reduce_backend
+        res["all_reduce_curve"] = all_reduce_curve(comm.all_reduce_backend)
         res["alpha_s"], res["beta_s_per_byte"] = fit(res["all_reduce_curve"])
         res["stats"] = comm.stats
     if rank == 0:
@@ -122,6 +127,8 @@ def main():
     ap.add_argument("--schemes", nargs="+", default=["da8w4", "a16w4"])
     ap.add_argument("--prompt", type=int, default=1024)
     ap.add_argument("--new", type=int, default=32)
+    ap.add_argument("--all-reduce", nargs="+", default=["shm", "gloo"], choices=["shm", "gloo"],
+                    help="the all-reduce(s) of the multi-rank runs")
     ap.add_argument("--checkpoints", default=os.path.join(tempfile.gettempdir(), "xeon_kernels_tp"))
     ap.add_argument("--worker", default=None, help=argparse.SUPPRESS)  # internal: one rank on this checkpoint
     ap.add_argument("--out", default=os.path.join(HERE, "results", "tp_llama.json"))
@@ -135,10 +142,10 @@ def main():
     rows = []
     for scheme in args.schemes:
         directory = checkpoint(scheme, args.layers, args.checkpoints)
-        for ranks in sorted({1, args.ranks}):
+        for ranks, backend in [(1, "gloo")] + [(args.ranks, b) for b in args.all_reduce if args.ranks > 1]:
             cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", str(ranks),
                    os.path.abspath(__file__), "--worker", directory, "--prompt", str(args.prompt), "--new",
-                   str(args.new)]
+                   str(args.new), "--all-reduce", backend]
             proc = subprocess.run(cmd, capture_output=True, text=True)
             line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")), None)
             if line is None:
@@ -164,20 +171,22 @@ def main():
 
 
 def fmt(r):
-    return (f"{r['scheme']} {r['ranks']} rank(s) x {r['threads_per_rank']} threads: TTFT {r['ttft_s'] * 1e3:.0f} ms "
+    return (f"{r['scheme']} {r['ranks']} rank(s) x {r['threads_per_rank']} threads"
+            f"{' (' + r['all_reduce'] + ')' if 'all_reduce' in r else ''}: TTFT {r['ttft_s'] * 1e3:.0f} ms "
             f"(collectives {r['prefill_comm_share'] * 100:.1f}%), TPOT {r['tpot_s'] * 1e3:.1f} ms (collectives "
             f"{r['decode_comm_share'] * 100:.1f}%)" + (f"; all-reduce alpha {r['alpha_s'] * 1e6:.0f} us, "
                                                        f"{1 / r['beta_s_per_byte'] / 1e9:.2f} GB/s" if "alpha_s" in r else ""))
 
 
 def table(rows):
-    lines = ["| scheme | ranks x threads | TTFT ms | TPOT ms | TTFT / TPOT vs 1 rank | collectives: prefill / decode | "
+    lines = ["| scheme | ranks x threads, all-reduce | TTFT ms | TPOT ms | TTFT / TPOT vs 1 rank | collectives: prefill / decode | "
              "weights read per rank per token | leading tokens as at 1 rank |", "|" + " --- |" * 8]
     for r in rows:
         if "error" in r:
             lines.append(f"| {r['scheme']} | {r['ranks']} | failed: {r['error'][-80:]} |" + " |" * 5)
             continue
-        lines.append(f"| {r['scheme']} | {r['ranks']} x {r['threads_per_rank']} | {r['ttft_s'] * 1e3:.0f} | "
+        backend = f", {r['all_reduce']}" if "all_reduce" in r else ""
+        lines.append(f"| {r['scheme']} | {r['ranks']} x {r['threads_per_rank']}{backend} | {r['ttft_s'] * 1e3:.0f} | "
                      f"{r['tpot_s'] * 1e3:.1f} | {r.get('speedup_ttft', 1):.2f}x / {r.get('speedup_tpot', 1):.2f}x | "
                      f"{r['prefill_comm_share'] * 100:.1f}% / {r['decode_comm_share'] * 100:.1f}% | "
                      f"{r['weight_bytes_per_rank'] / 2**20:.0f} MiB | {r.get('tokens_agreeing', '-')} of {len(r['tokens'])} |")

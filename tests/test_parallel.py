@@ -168,6 +168,17 @@ def test_sharded_model_matches_the_unsharded_one(compared, case):
         assert r0["tokens_tp"][step] == r0["tokens_ref"][step], (case, step)
 
 
+def test_shared_memory_all_reduce_is_gloos_bit_for_bit(compared, tmp_path):
+    # ranks on one machine sum through /dev/shm by default; in rank order, which for 2 ranks is gloo's sum
+    for r in compared.values():
+        for case in CASES:
+            assert r[case]["backend"] == "shm" and r[case]["gloo_backend"] == "gloo" and r[case]["shm_equals_gloo"]
+    rc, _, output, results = torchrun("allreduce", tmp_path, timeout=120)
+    assert rc == 0 and len(results) == 2, output[-3000:]
+    for r in results.values():
+        assert r["backends"] == ["shm", "gloo"] and all(r["same"]), r  # across slot boundaries too
+
+
 def test_each_rank_has_its_own_core(compared):
     assert compared[0]["cores"] != compared[1]["cores"] or os.cpu_count() < 2
     assert all(r["threads"] == len(r["cores"]) for r in compared.values())

@@ -51,13 +51,27 @@ if mode == "compare":
             want, got, flt = logits(ref, ids).float(), logits(tp, ids).float(), logits(float_model, ids).float()
             tokens_ref, top2 = generated(ref, ids)
             tokens_tp, _ = generated(tp, ids)
+            gloo = parallel.load_sharded(directory, all_reduce="gloo")
             local_q = tp.model.layers[0].self_attn.qkv_proj.linear
             result[f"{arch}-{scheme}"] = {
                 "max_diff": (got - want).abs().max().item(), "max_logit": want.abs().max().item(),
                 "quant_noise": (want - flt).abs().max().item(), "logits_tp": got.flatten()[:64].tolist(),
                 "tokens_ref": tokens_ref, "tokens_tp": tokens_tp, "top2_ref": top2,
                 "qkv_local_out": local_q.out_features, "all_reduce_calls": comm.stats["all_reduce"][0],
+                "backend": comm.all_reduce_backend, "gloo_backend": parallel.comm_of(gloo).all_reduce_backend,
+                "shm_equals_gloo": torch.equal(logits(gloo, ids), logits(tp, ids)),
                 "all_gather_calls": comm.stats["all_gather"][0]}
+elif mode == "allreduce":
+    # the shared-memory all-reduce against gloo's on the same tensors: sizes within one slot, across slots
+    from xeon_kernels.parallel.comm import Comm
+    shm, gloo = Comm(all_reduce="shm"), Comm(all_reduce="gloo")
+    g = torch.Generator().manual_seed(rank)
+    sizes = [1, 1000, 4096, shm.shm.capacity + 5, 3 * shm.shm.capacity]
+    same = []
+    for n in sizes:
+        x = torch.randn(n, generator=g)
+        same.append(torch.equal(shm.all_reduce_(x.clone()), gloo.all_reduce_(x.clone())))
+    result.update(sizes=sizes, same=same, backends=[shm.all_reduce_backend, gloo.all_reduce_backend])
 elif mode == "bad_shape":
     cases = {"group": dict(scheme="a16w4", group=64, kv=2), "kv_heads": dict(scheme="da8w8", group=None, kv=1)}
     for case, c in cases.items():

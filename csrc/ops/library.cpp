@@ -39,4 +39,7 @@ STABLE_TORCH_LIBRARY(xeon, m) {
   // [bytes, seconds] of reading buf `passes` times.
   m.def("probe_int8_peak(int path, int iters) -> Tensor");
   m.def("probe_read_bandwidth(Tensor buf, int passes) -> Tensor");
+  // Tensor parallel on one machine (shm_ops.cpp): join a shared region as a rank; one all-reduce round over it.
+  m.def("shm_join(Tensor region, int rank, int world) -> Tensor");
+  m.def("shm_all_reduce(Tensor region, Tensor x, int rank, int world, int seq, float timeout_s) -> Tensor");
 }

@@ -55,20 +55,21 @@ def _heads_unit(parent: nn.Module) -> int:
     return int(getattr(parent, "head_dim", 1) or 1)
 
 
-def shard_(model: nn.Module, group=None) -> nn.Module:
+def shard_(model: nn.Module, group=None, all_reduce: str = "auto") -> nn.Module:
     """Splits the model's linear layers over the ranks of `group` (default: the world) in place and returns it.
     Every rank must call it on the same model. All shapes are checked before anything changes: a shape that
     cannot be split (heads or int4 groups not divisible by the ranks) raises ShardError naming the layer, on
-    every rank alike and before any collective, so no rank is left waiting."""
+    every rank alike and before any collective, so no rank is left waiting. all_reduce: "auto" (shared memory
+    where every rank is on this machine, else gloo), "shm" or "gloo"."""
     import torch.distributed as dist
     if not dist.is_available() or not dist.is_initialized():
         raise RuntimeError("shard_: torch.distributed is not initialised; call xeon_kernels.parallel.init() under "
                            "torchrun (or torch.distributed.init_process_group) first")
     if getattr(model, "xeon_parallel", None) is not None:
         raise ValueError("model: already sharded by xeon_kernels.parallel.shard_")
-    comm = Comm(group)
     plan = _plan(model)
     modules = dict(model.named_modules())
+    rank, world = dist.get_rank(group), dist.get_world_size(group)
     replacements, fused_done = [], set()
     for name, m in modules.items():
         style = _style(plan, name)
@@ -87,26 +88,29 @@ def shard_(model: nn.Module, group=None) -> nn.Module:
                 continue
             fused_done.add(id(fused))
             fused_name = f"{parent_name}.{fused.name}"
-            local = shard_columns(fused, comm.rank, comm.world, fused_name, unit)
+            local = shard_columns(fused, rank, world, fused_name, unit)
             replacements.append((parent, fused.name, local, [(n, c.index) for n, c in parent.named_children()
                                                              if isinstance(c, FusedSlice) and c._fused[0] is fused]))
             continue
         if not isinstance(m, (nn.Linear, QuantizedLinear)):
             raise ValueError(f"{name}: the plan splits it ({style}) but it is a {type(m).__name__}, not a linear layer")
         if style == "rowwise":
-            local, bias = shard_rows(m, comm.rank, comm.world, name, unit)
-            replacements.append((parent, leaf, RowParallelLinear(local, bias, comm, m.in_features), None))
+            local, bias = shard_rows(m, rank, world, name, unit)
+            replacements.append((parent, leaf, RowParallelLinear(local, bias, None, m.in_features), None))
         elif style == "colwise":
-            replacements.append((parent, leaf, shard_columns(m, comm.rank, comm.world, name, unit), None))
-        elif m.out_features % comm.world == 0:
-            replacements.append((parent, leaf, GatherOutputLinear(shard_columns(m, comm.rank, comm.world, name),
-                                                                  comm, m.out_features), None))
+            replacements.append((parent, leaf, shard_columns(m, rank, world, name, unit), None))
+        elif m.out_features % world == 0:
+            replacements.append((parent, leaf, GatherOutputLinear(shard_columns(m, rank, world, name),
+                                                                  None, m.out_features), None))
         else:  # an all-gather needs equal parts: a vocabulary the ranks do not divide stays whole
             log.info("%s: out_features = %d not divisible by %d ranks: kept whole on every rank", name,
-                     m.out_features, comm.world)
+                     m.out_features, world)
     if not replacements:
         raise ValueError("model: its tensor-parallel plan matches none of its modules")
+    comm = Comm(group, all_reduce)  # every shape checked: the first collectives (the shared region's set-up)
     for parent, leaf, module, slices in replacements:  # every shard is built: now swap
+        if isinstance(module, (RowParallelLinear, GatherOutputLinear)):
+            module.comm = comm
         setattr(parent, leaf, module)
         for slice_name, index in slices or ():
             setattr(parent, slice_name, FusedSlice(module, index))
@@ -122,9 +126,10 @@ def comm_of(model: nn.Module) -> Comm:
     return comm
 
 
-def load_sharded(directory: str, model: Optional[nn.Module] = None, group=None, verify: bool = True) -> nn.Module:
+def load_sharded(directory: str, model: Optional[nn.Module] = None, group=None, verify: bool = True,
+                 all_reduce: str = "auto") -> nn.Module:
     """A checkpoint of xeon_kernels.save_quantized loaded straight into this rank's shards: the unsharded
     layers are only memory-mapped (the page cache shares them among the ranks of a machine), each rank keeps
     copies of its own shards, and no float weight is ever made."""
     from ..models import load_quantized
-    return shard_(load_quantized(directory, model, verify=verify), group)
+    return shard_(load_quantized(directory, model, verify=verify), group, all_reduce)

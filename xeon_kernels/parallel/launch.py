@@ -64,6 +64,26 @@ def rank_cores(local_rank: int, local_world: int, cpus=None, topology: Optional[
     return ordered[start:start + size + (local_rank < extra)]
 
 
+_TIMEOUT = {"s": float(DEFAULT_TIMEOUT_S)}
+
+
+def collective_timeout_s() -> float:
+    """The timeout init() gave the process group (the shared-memory all-reduce waits as long)."""
+    return _TIMEOUT["s"]
+
+
+def ranks_share_this_machine(group=None) -> bool:
+    """Whether every rank of the group runs on this machine (torchrun: LOCAL_WORLD_SIZE == WORLD_SIZE; else
+    the host names, gathered)."""
+    world = dist.get_world_size(group)
+    if group is None and os.environ.get("LOCAL_WORLD_SIZE") and os.environ.get("WORLD_SIZE"):
+        return int(os.environ["LOCAL_WORLD_SIZE"]) == int(os.environ["WORLD_SIZE"]) == world
+    import socket
+    hosts = [None] * world
+    dist.all_gather_object(hosts, socket.gethostname(), group=group)
+    return len(set(hosts)) == 1
+
+
 def init(backend: str = "gloo", timeout_s: Optional[float] = None, pin: bool = True):
     """Initialises torch.distributed from torchrun's environment (RANK, WORLD_SIZE, LOCAL_RANK,
     LOCAL_WORLD_SIZE, MASTER_ADDR, MASTER_PORT) unless it already is, and pins this process to its cores.
@@ -75,6 +95,7 @@ def init(backend: str = "gloo", timeout_s: Optional[float] = None, pin: bool = T
                                "`torchrun --nproc-per-node N script.py`, or call torch.distributed.init_process_group")
         timeout_s = float(os.environ.get("XEON_TP_TIMEOUT", DEFAULT_TIMEOUT_S)) if timeout_s is None else timeout_s
         dist.init_process_group(backend, timeout=datetime.timedelta(seconds=timeout_s))
+        _TIMEOUT["s"] = timeout_s
     if pin:
         cores = rank_cores(int(os.environ.get("LOCAL_RANK", dist.get_rank())),
                            int(os.environ.get("LOCAL_WORLD_SIZE", dist.get_world_size())))
