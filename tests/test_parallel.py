@@ -202,3 +202,37 @@ def test_a_dead_or_silent_rank_makes_the_other_fail_not_hang(tmp_path, mode):
     assert results[0]["seconds"] < 30
     if mode == "die":
         assert rc != 0  # torchrun reports the failed rank
+
+
+# ---- the shared-memory all-reduce op, in one process ----
+
+def test_shm_all_reduce_single_rank_and_bad_arguments():
+    region = torch.zeros(64 + 2 * 4096, dtype=torch.uint8)  # world 1: a header line and two 4 KiB slots
+    capacity = int(torch.ops.xeon.shm_join(region, 0, 1)[0])
+    assert capacity == 1024
+    x = torch.randn(1000)
+    for seq in (1, 2, 3):  # rounds alternate between the two slot sets
+        torch.testing.assert_close(torch.ops.xeon.shm_all_reduce(region, x * seq, 0, 1, seq, 1.0), x * seq, rtol=0,
+                                   atol=0)
+    bad = [((region.float(), x, 0, 1, 4, 1.0), "region: expected a contiguous uint8"),
+           ((region, x.double(), 0, 1, 4, 1.0), "x: expected a contiguous float32"),
+           ((region, torch.randn(1025), 0, 1, 4, 1.0), "x: 1025 values exceed a slot of 1024"),
+           ((region, x, 1, 1, 4, 1.0), "rank / world: expected 0 <= rank < world"),
+           ((region, x, 0, 1, 0, 1.0), "seq: expected a round number >= 1")]
+    for args, message in bad:
+        with pytest.raises(RuntimeError, match=message):
+            torch.ops.xeon.shm_all_reduce(*args)
+
+
+def test_shm_all_reduce_gives_up_on_a_silent_or_exited_peer():
+    region = torch.zeros(2 * 64 + 4 * 4096, dtype=torch.uint8)  # world 2; only rank 0 is here
+    torch.ops.xeon.shm_join(region, 0, 2)
+    start = time.time()
+    with pytest.raises(RuntimeError, match="rank 1 did not reach round 1 within 0.3 s"):
+        torch.ops.xeon.shm_all_reduce(region, torch.ones(8), 0, 2, 1, 0.3)
+    assert time.time() - start < 5
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()  # reaped: its pid no longer exists
+    region.view(torch.int64)[8 + 1] = gone.pid  # rank 1's header line: [round, pid]
+    with pytest.raises(RuntimeError, match=rf"rank 1 \(pid {gone.pid}\) has exited"):
+        torch.ops.xeon.shm_all_reduce(region, torch.ones(8), 0, 2, 2, 60.0)
