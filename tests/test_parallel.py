@@ -28,9 +28,8 @@ def layer(scheme, group, n=96, k=128, bias=True, seed=0):
 
 
 def dequantized(q):
-    parts = {"codes": q.packed, "scale": q.scale}
-    parts.update({k: v for k, v in (("zero", q.zero), ("sum", q.compensation)) if v is not None})
-    return layouts.dequantize(q.scheme, parts, q.out_features, q.in_features, q.group_size)
+    p = q.packed_weight()
+    return layouts.dequantize(p.scheme, p._parts(), q.out_features, q.in_features, q.group_size)
 
 
 @pytest.mark.parametrize("world", [2, 4])
@@ -182,6 +181,8 @@ def test_shared_memory_all_reduce_is_gloos_bit_for_bit(compared, tmp_path):
 def test_each_rank_has_its_own_core(compared):
     assert compared[0]["cores"] != compared[1]["cores"] or os.cpu_count() < 2
     assert all(r["threads"] == len(r["cores"]) for r in compared.values())
+    # every thread of the rank, not only the one that called init() (gloo starts its own before the pinning)
+    assert all(len(r["thread_cores"]) > 1 and all(c == r["cores"] for c in r["thread_cores"]) for r in compared.values())
 
 
 def test_unsplittable_shapes_fail_on_every_rank_without_hanging(tmp_path):

@@ -15,8 +15,19 @@ from test_models import SCHEMES, logits, tiny
 mode, out = sys.argv[1], sys.argv[2]
 # a short collective timeout for the "stall" case; the others never wait that long
 rank, world = parallel.init(timeout_s=4 if mode == "stall" else 60)
+def thread_cores():
+    """The CPU set of each thread of this process (gloo's included), as far as they still run."""
+    sets = []
+    for tid in os.listdir("/proc/self/task"):
+        try:
+            sets.append(sorted(os.sched_getaffinity(int(tid))))
+        except OSError:
+            pass
+    return sets
+
+
 result = {"rank": rank, "world": world, "threads": torch.get_num_threads(),
-          "cores": sorted(os.sched_getaffinity(0))}
+          "cores": sorted(os.sched_getaffinity(0)), "thread_cores": thread_cores()}
 
 
 def checkpoint(name, build):

@@ -66,8 +66,7 @@ def pack_weight(weight: torch.Tensor, scheme: str, group_size: Optional[int] = N
             codes, scale, zero = quantize_weight_int4_tinygemm(weight, group_size)
             scale, zero = scale.float(), zero.float()
     parts = layouts.pack(scheme, codes, scale, zero, group_size)
-    return PackedWeight(scheme, (n, k), group_size, act_symmetric, parts["codes"], parts["scale"], parts.get("sum"),
-                        parts.get("zero"))
+    return PackedWeight.from_parts(scheme, (n, k), group_size, act_symmetric, parts)
 
 
 def _check(x: torch.Tensor, packed: PackedWeight, bias: Optional[torch.Tensor]) -> None:

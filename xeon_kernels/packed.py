@@ -85,20 +85,27 @@ class PackedWeight:
     def _parts(self) -> dict:
         return {part: getattr(self, f) for f, part in _FIELDS.items() if getattr(self, f) is not None}
 
-    def _unpacked(self):
+    def unpacked(self):
+        """(codes [N, K], scale, zero or None) as the pack op takes them (layouts.unpack)."""
         return layouts.unpack(self.scheme, self._parts(), self.shape[0], self.shape[1], self.group_size)
+
+    @classmethod
+    def from_parts(cls, scheme: str, shape, group_size, act_symmetric, parts: dict) -> "PackedWeight":
+        """A PackedWeight of the {part: tensor} that layouts.pack returns."""
+        return cls(scheme, tuple(shape), group_size, act_symmetric, parts["codes"], parts["scale"], parts.get("sum"),
+                   parts.get("zero"))
 
     def int_codes(self) -> torch.Tensor:
         """The integer weight codes [N, K] (int8, or uint8 in [0, 15] for int4), unpacked from the layout."""
-        return self._unpacked()[0]
+        return self.unpacked()[0]
 
     def scales(self) -> torch.Tensor:
         """fp32 scales: [N] per channel (int8 schemes) or [N, K / group_size] per group (int4 schemes)."""
-        return self._unpacked()[1]
+        return self.unpacked()[1]
 
     def zero_points(self) -> Optional[torch.Tensor]:
         """[N, G] zero points (da8w4: integer, int32; a16w4: float domain, fp32), None for int8 schemes."""
-        return self._unpacked()[2]
+        return self.unpacked()[2]
 
     def state_dict(self) -> dict:
         sym = -1 if self.act_symmetric is None else int(self.act_symmetric)

@@ -71,48 +71,6 @@ inline void dot() {
   else T::template dpbf16ps<C, A, B>();
 }
 
-// With the configuration of amx_configure<T, MT, NT>(rows, kstep) loaded:
-// c[0:rows][0:NT*16] = a[0:rows][0:k_bytes] x W, k_bytes a multiple of kstep (both in bytes of A);
-// W holds one 64-byte B-tile row per 4 bytes of A's k (16 lanes x 4 bytes), NT blocks w_bstride
-// bytes apart. c is int32 (kInt8) or fp32 (kBf16).
-// amx_run is amx_accumulate (the tile work into the C tiles) then amx_store (C tiles to c): a kernel that
-// has vector work between the two (DA8W4's per-group scaling) issues the next tile work before it.
-template <class T, int MT, int NT, TileDot Dot = TileDot::kInt8>
-void amx_accumulate(const void* a_ptr, int64_t lda, const void* w_ptr, int64_t w_bstride, int64_t k_bytes,
-                    int kstep) {
-  const uint8_t* a = static_cast<const uint8_t*>(a_ptr);
-  const uint8_t* w = static_cast<const uint8_t*>(w_ptr);
-  const int64_t K = k_bytes;
-  T::template zero<0>();
-  if constexpr (NT == 2) T::template zero<1>();
-  if constexpr (MT == 2) { T::template zero<2>(); if constexpr (NT == 2) T::template zero<3>(); }
-  constexpr int64_t kBStride = kKQuad * kNBlock;  // 64 bytes: one quad row of a B tile
-  for (int64_t k = 0; k < K; k += kstep) {
-    const uint8_t* wk = w + (k / kKQuad) * kBStride;
-    T::template load<4>(a + k, lda);
-    T::template load<6>(wk, kBStride);
-    dot<T, Dot, 0, 4, 6>();
-    if constexpr (NT == 2) { T::template load<7>(wk + w_bstride, kBStride); dot<T, Dot, 1, 4, 7>(); }
-    if constexpr (MT == 2) {
-      T::template load<5>(a + kTileRows * lda + k, lda);
-      dot<T, Dot, 2, 5, 6>();
-      if constexpr (NT == 2) dot<T, Dot, 3, 5, 7>();
-    }
-  }
-}
-
-template <class T, int MT, int NT>
-void amx_store(void* c_ptr, int64_t ldc) {
-  int32_t* c = static_cast<int32_t*>(c_ptr);  // 4-byte lanes either way
-  const int64_t cs = ldc * static_cast<int64_t>(sizeof(int32_t));
-  T::template store<0>(c, cs);
-  if constexpr (NT == 2) T::template store<1>(c + kNBlock, cs);
-  if constexpr (MT == 2) {
-    T::template store<2>(c + kTileRows * ldc, cs);
-    if constexpr (NT == 2) T::template store<3>(c + kTileRows * ldc + kNBlock, cs);
-  }
-}
-
 // One 16-row half H (0: rows 0-15, 1: rows 16-31) of a 2 x NT configuration: C tiles 2H and 2H + 1, A tile
 // 4 + H, B tiles 6 and 7 (loaded again for each half). A kernel that alternates the halves can store one half's
 // C tiles while the other half's TDPBUSDs run (no tile of one is an operand of the other).
@@ -135,10 +93,48 @@ void amx_accumulate_half(const void* a_ptr, int64_t lda, const void* w_ptr, int6
 
 template <class T, int H, int NT>
 void amx_store_half(void* c_ptr, int64_t ldc) {
-  int32_t* c = static_cast<int32_t*>(c_ptr) + H * kTileRows * ldc;
+  int32_t* c = static_cast<int32_t*>(c_ptr) + H * kTileRows * ldc;  // 4-byte lanes: int32 or fp32
   const int64_t cs = ldc * static_cast<int64_t>(sizeof(int32_t));
   T::template store<2 * H>(c, cs);
   if constexpr (NT == 2) T::template store<2 * H + 1>(c + kNBlock, cs);
+}
+
+// With the configuration of amx_configure<T, MT, NT>(rows, kstep) loaded:
+// c[0:rows][0:NT*16] = a[0:rows][0:k_bytes] x W, k_bytes a multiple of kstep (both in bytes of A);
+// W holds one 64-byte B-tile row per 4 bytes of A's k (16 lanes x 4 bytes), NT blocks w_bstride
+// bytes apart. c is int32 (kInt8) or fp32 (kBf16).
+// amx_run is amx_accumulate (the tile work into the C tiles) then amx_store (C tiles to c): a kernel that
+// has vector work between the two (DA8W4's per-group scaling) issues the next tile work before it.
+template <class T, int MT, int NT, TileDot Dot = TileDot::kInt8>
+void amx_accumulate(const void* a_ptr, int64_t lda, const void* w_ptr, int64_t w_bstride, int64_t k_bytes,
+                    int kstep) {
+  if constexpr (MT == 1) {  // one row tile: the first half's operations alone
+    amx_accumulate_half<T, 0, NT, Dot>(a_ptr, lda, w_ptr, w_bstride, k_bytes, kstep);
+  } else {  // two row tiles sharing each loaded B tile
+    const uint8_t* a = static_cast<const uint8_t*>(a_ptr);
+    const uint8_t* w = static_cast<const uint8_t*>(w_ptr);
+    T::template zero<0>();
+    if constexpr (NT == 2) T::template zero<1>();
+    T::template zero<2>();
+    if constexpr (NT == 2) T::template zero<3>();
+    constexpr int64_t kBStride = kKQuad * kNBlock;  // 64 bytes: one quad row of a B tile
+    for (int64_t k = 0; k < k_bytes; k += kstep) {
+      const uint8_t* wk = w + (k / kKQuad) * kBStride;
+      T::template load<4>(a + k, lda);
+      T::template load<6>(wk, kBStride);
+      dot<T, Dot, 0, 4, 6>();
+      if constexpr (NT == 2) { T::template load<7>(wk + w_bstride, kBStride); dot<T, Dot, 1, 4, 7>(); }
+      T::template load<5>(a + kTileRows * lda + k, lda);
+      dot<T, Dot, 2, 5, 6>();
+      if constexpr (NT == 2) dot<T, Dot, 3, 5, 7>();
+    }
+  }
+}
+
+template <class T, int MT, int NT>
+void amx_store(void* c_ptr, int64_t ldc) {
+  amx_store_half<T, 0, NT>(c_ptr, ldc);
+  if constexpr (MT == 2) amx_store_half<T, 1, NT>(c_ptr, ldc);
 }
 
 template <class T, int MT, int NT, TileDot Dot = TileDot::kInt8>

@@ -85,14 +85,18 @@ int64_t slot_bytes_of(const Tensor& region, int64_t world) {
   return (region.numel() - world * kLine) / (2 * world) / kLine * kLine;
 }
 
-// Joins the region as `rank`: records this process's pid (what the others check while they wait). Returns
-// [floats per slot] (int64).
-Tensor shm_join(const Tensor& region, int64_t rank, int64_t world) {
+void check_region(const Tensor& region, int64_t rank, int64_t world) {
   STD_TORCH_CHECK(world >= 1 && world <= kMaxWorld && rank >= 0 && rank < world, "rank / world: expected 0 <= rank < ",
                   "world <= ", kMaxWorld, ", got ", rank, " / ", world);
   STD_TORCH_CHECK(region.is_cpu() && region.is_contiguous() && region.scalar_type() == ScalarType::Byte &&
                       region.numel() > world * kLine,
                   "region: expected a contiguous uint8 CPU tensor larger than the header");
+}
+
+// Joins the region as `rank`: records this process's pid (what the others check while they wait). Returns
+// [floats per slot] (int64).
+Tensor shm_join(const Tensor& region, int64_t rank, int64_t world) {
+  check_region(region, rank, world);
   Region g{static_cast<uint8_t*>(region.data_ptr()), world, 0};
   __atomic_store_n(g.pid(rank), static_cast<int64_t>(getpid()), __ATOMIC_RELEASE);
   Tensor out = torch::stable::new_empty(region, {1}, ScalarType::Long);
@@ -103,11 +107,7 @@ Tensor shm_join(const Tensor& region, int64_t rank, int64_t world) {
 // The sum over the ranks of x (fp32, contiguous, at most one slot), as round `seq` of the region.
 Tensor shm_all_reduce(const Tensor& region, const Tensor& x, int64_t rank, int64_t world, int64_t seq,
                       double timeout_s) {
-  STD_TORCH_CHECK(world >= 1 && world <= kMaxWorld && rank >= 0 && rank < world, "rank / world: expected 0 <= rank < ",
-                  "world <= ", kMaxWorld, ", got ", rank, " / ", world);
-  STD_TORCH_CHECK(region.is_cpu() && region.is_contiguous() && region.scalar_type() == ScalarType::Byte &&
-                      region.numel() > world * kLine,
-                  "region: expected a contiguous uint8 CPU tensor larger than the header");
+  check_region(region, rank, world);
   STD_TORCH_CHECK(x.is_cpu() && x.is_contiguous() && x.scalar_type() == ScalarType::Float,
                   "x: expected a contiguous float32 CPU tensor");
   STD_TORCH_CHECK(seq >= 1, "seq: expected a round number >= 1, got ", seq);

@@ -43,8 +43,8 @@ def packed_weight(scheme: str, w: torch.Tensor, s: torch.Tensor, group: int, sym
     scales and zeros, never requantized. Used by the compiled graphs (CACHE) and by xeon_kernels.from_torchao."""
     n, k = _shape(scheme, w)
     parts = _parts(scheme, w, s, group)
-    return api.PackedWeight(scheme, (n, k), group or None, symmetric if scheme in layouts.DYNAMIC_SCHEMES else None,
-                            parts["codes"], parts["scale"], parts.get("sum"), parts.get("zero"))
+    return api.PackedWeight.from_parts(scheme, (n, k), group or None,
+                                       symmetric if scheme in layouts.DYNAMIC_SCHEMES else None, parts)
 
 
 @torch.library.custom_op("xeon::pack_torchao_weight", mutates_args=())

@@ -69,10 +69,10 @@ class Comm:
     def reset_stats(self):
         self.stats = {"all_reduce": [0, 0, 0.0], "all_gather": [0, 0, 0.0]}  # calls, bytes, seconds
 
-    def _call(self, kind, collective, *args):
+    def _call(self, kind, run):
         try:
-            collective(*args, group=self.group)
-        except RuntimeError as e:  # gloo's own words ("Connection closed by peer", "Timed out") kept after ours
+            run()
+        except RuntimeError as e:  # the backend's own words ("Connection closed by peer", "has exited") kept after ours
             raise RuntimeError(f"xeon_kernels.parallel: {kind} failed on rank {self.rank} of {self.world}: another "
                                f"rank died, erred or did not answer in time ({e})") from e
 
@@ -85,14 +85,8 @@ class Comm:
     def all_reduce_(self, acc: torch.Tensor) -> torch.Tensor:
         """Sums the fp32 tensor acc over the ranks, in place."""
         start = time.perf_counter()
-        if self.shm is not None:
-            try:
-                self.shm(acc)
-            except RuntimeError as e:
-                raise RuntimeError(f"xeon_kernels.parallel: all_reduce failed on rank {self.rank} of {self.world}: "
-                                   f"another rank died, erred or did not answer in time ({e})") from e
-        else:
-            self._call("all_reduce", dist.all_reduce, acc)
+        self._call("all_reduce", (lambda: self.shm(acc)) if self.shm is not None else
+                   (lambda: dist.all_reduce(acc, group=self.group)))
         self._count("all_reduce", acc, start)
         return acc
 
@@ -101,7 +95,7 @@ class Comm:
         start = time.perf_counter()
         y = y.contiguous()
         parts = [torch.empty_like(y) for _ in range(self.world)]
-        self._call("all_gather", dist.all_gather, parts, y)
+        self._call("all_gather", lambda: dist.all_gather(parts, y, group=self.group))
         out = torch.cat(parts, dim=-1)
         self._count("all_gather", y, start)
         return out

@@ -99,6 +99,12 @@ def init(backend: str = "gloo", timeout_s: Optional[float] = None, pin: bool = T
     if pin:
         cores = rank_cores(int(os.environ.get("LOCAL_RANK", dist.get_rank())),
                            int(os.environ.get("LOCAL_WORLD_SIZE", dist.get_world_size())))
-        os.sched_setaffinity(0, cores)
+        # every thread of the process: sched_setaffinity(0) moves only the caller, and threads started before
+        # (gloo's, a thread pool a torch op already ran) would keep every CPU
+        for tid in os.listdir("/proc/self/task"):
+            try:
+                os.sched_setaffinity(int(tid), cores)
+            except OSError:  # a thread that ended meanwhile
+                pass
         torch.set_num_threads(len(cores))
     return dist.get_rank(), dist.get_world_size()

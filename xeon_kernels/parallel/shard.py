@@ -26,22 +26,11 @@ def even_range(size: int, rank: int, world: int, name: str, what: str, unit: int
     return rank * part, (rank + 1) * part
 
 
-def _parts(q: QuantizedLinear):
-    p = {"codes": q.packed, "scale": q.scale}
-    if q.zero is not None:
-        p["zero"] = q.zero
-    if q.compensation is not None:
-        p["sum"] = q.compensation
-    return layouts.unpack(q.scheme, p, q.out_features, q.in_features, q.group_size)
-
-
 def _repacked(q: QuantizedLinear, codes, scale, zero, bias) -> QuantizedLinear:
-    n, k = codes.shape
     parts = layouts.pack(q.scheme, codes.contiguous(), scale.contiguous(),
                          zero.contiguous() if zero is not None else None, q.group_size)
-    packed = PackedWeight(q.scheme, (n, k), q.group_size, q.act_symmetric, parts["codes"], parts["scale"],
-                          parts.get("sum"), parts.get("zero"))
-    return QuantizedLinear.from_packed(packed, bias)
+    return QuantizedLinear.from_packed(
+        PackedWeight.from_parts(q.scheme, codes.shape, q.group_size, q.act_symmetric, parts), bias)
 
 
 def _float_linear(weight, bias) -> nn.Linear:
@@ -57,7 +46,7 @@ def rows_of(layer: nn.Module, rows: torch.Tensor) -> nn.Module:
     channel (int4 groups run along K, so a row keeps all its groups)."""
     bias = layer.bias[rows] if layer.bias is not None else None
     if isinstance(layer, QuantizedLinear):
-        codes, scale, zero = _parts(layer)
+        codes, scale, zero = layer.packed_weight().unpacked()
         return _repacked(layer, codes[rows], scale[rows], zero[rows] if zero is not None else None, bias)
     return _float_linear(layer.weight[rows], bias)
 
@@ -66,7 +55,7 @@ def columns_of(layer: nn.Module, k0: int, k1: int) -> nn.Module:
     """The layer restricted to inputs [k0, k1), without its bias (a row-parallel layer adds it once, after
     the all-reduce). int4: k0 and k1 must fall on group boundaries (even_range checks that)."""
     if isinstance(layer, QuantizedLinear):
-        codes, scale, zero = _parts(layer)
+        codes, scale, zero = layer.packed_weight().unpacked()
         if layer.scheme in layouts.INT4_SCHEMES:
             g0, g1 = k0 // layer.group_size, k1 // layer.group_size
             scale, zero = scale[:, g0:g1], zero[:, g0:g1]
