@@ -79,8 +79,13 @@ def counts_for(path, scheme, m, n, k, group, dtype):
         torch.ops.xeon.emulated_op_counts(True)
         xk.linear(x, p)
         c = torch.ops.xeon.emulated_op_counts(False).tolist()
+        quant = [0] * len(KINDS)
+        if scheme in ("da8w8", "da8w4"):  # the op's activation quantization grows with M x K only
+            torch.ops.xeon.emulated_op_counts(True)
+            xk.quantize_per_token(x, True)
+            quant = torch.ops.xeon.emulated_op_counts(False).tolist()
     scale = (m / mc) * (n / nc) * (k / kc)
-    counts = {kind: v * scale for kind, v in zip(KINDS, c)}
+    counts = {kind: (v - q) * scale + q * (m / mc) * (k / kc) for kind, v, q in zip(KINDS, c, quant)}
     for kind, v in EPILOGUE_PER_16_OUTPUTS.items():
         counts[kind] += v * m * n / 16
     return counts

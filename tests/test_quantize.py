@@ -4,7 +4,7 @@ import torch
 
 import xeon_kernels as xk
 from xeon_kernels.reference import quantize_activation_torchao, quantize_weight_torchao
-from conftest import DTYPES, make_input
+from conftest import DTYPES, PATHS, make_input
 
 
 def awkward_rows(shape, dtype, seed):
@@ -62,6 +62,32 @@ def test_nonfinite_rows_are_nan_and_isolated():
     tq, ts, _ = quantize_activation_torchao(x[[0, 3]], True)
     torch.testing.assert_close(q[[0, 3]], tq, rtol=0, atol=0)
     torch.testing.assert_close(s[[0, 3]], ts, rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("symmetric,qmin,qmax", [(True, -128, 127), (True, -127, 127), (False, -128, 127),
+                                                 (False, 0, 255)])
+def test_every_path_quantizes_like_ref(path, dtype, symmetric, qmin, qmax):
+    # Every path's quantizer (the vector ones: kernels/act_quant_simd.h, 16 elements a step) against the scalar
+    # ref rows, bit for bit (ref itself is checked against torchao above). K = 100: six vector steps and a
+    # 4-element scalar tail, so the cases below land in both parts.
+    x = awkward_rows((17, 100), dtype, seed=11)
+    x[3, 5] = float("inf")  # non-finite in the vector part, and in the tail
+    x[4, 98] = float("nan")
+    x[5, 40] = float("-inf")
+    x[6] = -0.0  # negative zeros only: min / max must stay the +0 the scalar loop starts from
+    x[7] = 0
+    x[7, :6] = torch.tensor([127.5, 2.5, 3.5, -0.5, -1.5, 0.5])  # symmetric int8: scale 1, ties round to even
+    x[8, 96:] = 50.0  # the row's max only in the tail
+    x[9, :96] = -3.0  # the row's min only in the vector part
+    got = xk.quantize_per_token(x, symmetric, qmin, qmax, path=path)
+    want = xk.quantize_per_token(x, symmetric, qmin, qmax, path="ref")
+    for g, w, what in zip(got, want, ("codes", "scale", "zero point")):
+        torch.testing.assert_close(g, w, rtol=0, atol=0, equal_nan=True, msg=lambda m: f"{path} {what}: {m}")
+    assert torch.isnan(got[1][[3, 4, 5]]).all() and not torch.isnan(got[1][[0, 1, 2, 6, 7, 8, 9]]).any()
+    if symmetric and qmin == -128:  # the tie row really ties: 2.5 -> 2, 3.5 -> 4, ...
+        assert got[1][7].item() == 1.0 and got[0][7, 1:6].tolist() == [2, 4, 0, -2, 0]
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

@@ -4,7 +4,11 @@ Weights: int8, symmetric, per output channel, as torchao's Int8Tensor.from_hp(we
 Int8DynamicActivationInt8WeightConfig and Int8WeightOnlyConfig. Activations: per token, dynamic, by the
 fused C++ op `xeon::quantize_per_token` (torchao's choose_qparams_affine + quantize_affine).
 """
+from typing import Optional
+
 import torch
+
+from . import _paths
 
 INT8_MIN, INT8_MAX = -128, 127
 # torchao's Int8Tensor passes torch.finfo(torch.float32).eps for every dtype.
@@ -25,13 +29,16 @@ def quantize_weight_int8_per_row(weight: torch.Tensor):
     return codes, scale.reshape(-1)
 
 
-def quantize_per_token(x: torch.Tensor, symmetric: bool = True, quant_min: int = INT8_MIN, quant_max: int = INT8_MAX):
+def quantize_per_token(x: torch.Tensor, symmetric: bool = True, quant_min: int = INT8_MIN, quant_max: int = INT8_MAX,
+                       path: Optional[str] = None):
     """Per-token dynamic quantization: (codes, scale fp32 [..., 1], zero_point int32 [..., 1]).
 
     Codes equal torchao's choose_qparams_affine + quantize_affine with eps = fp32 eps. A row holding NaN or
-    Inf gets scale NaN (its linear outputs are NaN); other rows are unaffected.
+    Inf gets scale NaN (its linear outputs are NaN); other rows are unaffected. path: a path name
+    (xeon_kernels.info()["supported_paths"]) or None for the selected one; every path gives the same bits.
     """
-    codes, scale, zp = torch.ops.xeon.quantize_per_token(x, symmetric, quant_min, quant_max)
+    pid = _paths.forced_id() if path is None else _paths.path_id(path)
+    codes, scale, zp = torch.ops.xeon.quantize_per_token(x, symmetric, quant_min, quant_max, pid)
     return codes, scale, zp
 
 

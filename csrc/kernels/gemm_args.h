@@ -3,6 +3,7 @@
 #pragma once
 #include <cstdint>
 #include "common/float_types.h"
+#include "quant/act_quant.h"
 
 namespace xeon {
 
@@ -106,6 +107,9 @@ struct KernelTable {
   // Whether A16W4 with bf16 activations below bf16_min_rows rows runs the bf16 decode kernel
   // (int4_bf16_decode.h; compared with the reference within a bound, as the bf16 kernels), not fp32 FMA.
   bool a16w4_bf16_decode;
+  // Per-token activation quantization (quant/act_quant.h): the same bits on every path; the vector paths
+  // run kernels/act_quant_simd.h on their SIMD backend, ref the scalar rows.
+  QuantizeRowsFn quantize_rows;
 };
 
 }  // namespace xeon

@@ -29,6 +29,7 @@ struct Blocking {
 // DA8W8 (vpdpbusd) and A16W8 (int8 -> fp32 FMA), B.rows x B.col_blocks blocks of 16 columns.
 template <class S, Blocking B>
 struct VnniPolicy {
+  using Simd = S;
   static constexpr int64_t kRows = B.rows, kCols = B.col_blocks * kNBlock, kTaskRows = B.task_rows;
   static constexpr bool kWidePanels = false, kTiles = false, kBf16 = false;
   static void block(const Da8w8Args& g, int64_t m0, int64_t rows, int64_t nb0, int64_t nbs, int32_t* c,

@@ -6,6 +6,7 @@
 #include <memory>
 #include <type_traits>
 #include "kernels/a16_activations.h"
+#include "kernels/act_quant_simd.h"
 #include "kernels/amx_tiles.h"
 #include "kernels/gemm_driver.h"
 #include "kernels/kernel_policies.h"
@@ -60,7 +61,7 @@ struct PathKernels {
     if constexpr (!std::is_void_v<Bf16>) bf16_k = Bf16::kKMultiple;
     return {&da8w8, &a16w8, &da8w4, &a16w4, std::is_void_v<TileDa8w8> ? -1 : kTileMinRows,
             std::is_void_v<Bf16> ? -1 : kBf16MinRows, bf16_k, int8_peak_loop, read_loop,
-            !std::is_void_v<Bf16Int4Decode>};
+            !std::is_void_v<Bf16Int4Decode>, &quantize_rows_simd<typename VecInt8::Simd>};
   }
 };
 

@@ -45,6 +45,17 @@ struct Simd {
   static vf load_f(const float* p) { return _mm512_loadu_ps(p); }
   static vf sub_f(vf a, vf b) { return _mm512_sub_ps(a, b); }
   static vf mul_f(vf a, vf b) { return _mm512_mul_ps(a, b); }
+  static vf add_f(vf a, vf b) { return _mm512_add_ps(a, b); }
+  static vf min_f(vf a, vf b) { return _mm512_min_ps(a, b); }  // a < b ? a : b
+  static vf max_f(vf a, vf b) { return _mm512_max_ps(a, b); }  // a > b ? a : b
+  static vf round_f(vf a) { return _mm512_roundscale_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
+  static vf load_bf16_as_f(const uint16_t* p) {
+    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))), 16));
+  }
+  // v: integers in [0, 255]; stores them as 16 bytes.
+  static void store_u8(uint8_t* p, vf v) {
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(p), _mm512_cvtepi32_epi8(_mm512_cvttps_epi32(v)));
+  }
   // Writes 16 bf16 pairs (even_k[l], odd_k[l]) to p, rounding to nearest even: the VNNI-2 row of an
   // AMX-BF16 B tile. Finite inputs only (packed weights are checked finite).
   static void store_bf16_pairs(uint16_t* p, vf even_k, vf odd_k) {

@@ -101,6 +101,35 @@ struct Simd {
     op_counts::vec(0, 0, 0, 1, 0);
     vf r; for (int l = 0; l < 16; ++l) r.v[l] = a.v[l] * b.v[l]; return r;
   }
+  static vf add_f(const vf& a, const vf& b) {
+    op_counts::vec(0, 0, 0, 1, 0);
+    vf r; for (int l = 0; l < 16; ++l) r.v[l] = a.v[l] + b.v[l]; return r;
+  }
+  static vf min_f(const vf& a, const vf& b) {  // vminps: a < b ? a : b
+    op_counts::vec(0, 0, 0, 1, 0);
+    vf r; for (int l = 0; l < 16; ++l) r.v[l] = a.v[l] < b.v[l] ? a.v[l] : b.v[l]; return r;
+  }
+  static vf max_f(const vf& a, const vf& b) {  // vmaxps: a > b ? a : b
+    op_counts::vec(0, 0, 0, 1, 0);
+    vf r; for (int l = 0; l < 16; ++l) r.v[l] = a.v[l] > b.v[l] ? a.v[l] : b.v[l]; return r;
+  }
+  static vf round_f(const vf& a) {  // vrndscaleps, nearest even (the default rounding mode's nearbyint)
+    op_counts::vec(0, 0, 0, 1, 0);
+    vf r; for (int l = 0; l < 16; ++l) r.v[l] = std::nearbyint(a.v[l]); return r;
+  }
+  static vf load_bf16_as_f(const uint16_t* p) {  // load, zero-extend, shift
+    op_counts::vec(1, 0, 0, 0, 2);
+    vf r;
+    for (int l = 0; l < 16; ++l) {
+      const uint32_t bits = static_cast<uint32_t>(p[l]) << 16;
+      std::memcpy(&r.v[l], &bits, 4);
+    }
+    return r;
+  }
+  static void store_u8(uint8_t* p, const vf& v) {  // vcvttps2dq, vpmovdb, store; v: integers in [0, 255]
+    op_counts::vec(0, 1, 0, 1, 1);
+    for (int l = 0; l < 16; ++l) p[l] = static_cast<uint8_t>(static_cast<int32_t>(v.v[l]));
+  }
   // vdpbf16ps as the SDM's pseudo-code: per lane, acc += a.odd * b.odd, then acc += a.even * b.even, each
   // product exact in fp32 and each sum rounded to nearest even; denormal bf16 inputs read as zero and
   // denormal results are flushed to zero (the instruction ignores MXCSR).

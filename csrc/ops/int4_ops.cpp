@@ -68,7 +68,7 @@ Tensor da8w4_linear(const Tensor& x_in, const Tensor& weight, const Tensor& weig
   const LinearCall c = begin_linear(x_in, K, N, bias);
   if (c.M == 0) return c.out;
   const QuantizedActivations a =
-      quantize_activations(c.x, c.M, K, K, act_symmetric ? kDa8w4SymRange : kDa8w4AsymRange, act_symmetric);
+      quantize_activations(kt, c.x, c.M, K, K, act_symmetric ? kDa8w4SymRange : kDa8w4AsymRange, act_symmetric);
   run_da8w4(L, c.M, a.view(), weight, weight_scale, weight_zero, weight_centered_sum, c.output(), kt);
   return c.out;
 }

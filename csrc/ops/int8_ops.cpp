@@ -23,7 +23,7 @@ Tensor da8w8_linear(const Tensor& x_in, const Tensor& weight, const Tensor& weig
   const KernelTable& kt = *path_for(path).kernels;
   const LinearCall c = begin_linear(x_in, K, N, bias);
   if (c.M == 0) return c.out;
-  const QuantizedActivations a = quantize_activations(c.x, c.M, K, L.kpad(), kDa8w8ActRange, act_symmetric);
+  const QuantizedActivations a = quantize_activations(kt, c.x, c.M, K, L.kpad(), kDa8w8ActRange, act_symmetric);
   kt.da8w8(Da8w8Args{c.M, N, L.kpad(), a.view(), static_cast<const int8_t*>(weight.data_ptr()),
                      static_cast<const int32_t*>(weight_sum.data_ptr()),
                      static_cast<const float*>(weight_scale.data_ptr()), c.output()});

@@ -20,8 +20,8 @@ STABLE_TORCH_LIBRARY(xeon, m) {
       "da8w4_linear_quantized(Tensor input, Tensor input_scales, Tensor input_qzeros, Tensor weight, "
       "Tensor weight_scale, Tensor weight_zero, Tensor weight_centered_sum, Tensor? bias, int N, "
       "ScalarType? output_dtype, int path=-1) -> Tensor");
-  // Per-token dynamic quantization with torchao's arithmetic: [codes, scale, zero point].
-  m.def("quantize_per_token(Tensor x, bool symmetric, int quant_min, int quant_max) -> Tensor[]");
+  // Per-token dynamic quantization with torchao's arithmetic: [codes, scale, zero point] (the same on every path).
+  m.def("quantize_per_token(Tensor x, bool symmetric, int quant_min, int quant_max, int path=-1) -> Tensor[]");
   // Packing (scheme: a scheme id; group: 0 for the int8 schemes): the present parts of layouts.h in the
   // order codes, scale, zero, sum; and back to [codes, scale] or [codes, scale, zero].
   m.def("pack_weight(Tensor codes, Tensor scale, Tensor? zero, int scheme, int group) -> Tensor[]");

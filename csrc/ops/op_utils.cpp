@@ -165,14 +165,14 @@ LinearCall begin_linear(const Tensor& x_in, int64_t K, int64_t N, const std::opt
   return LinearCall{std::move(x), std::move(out), M, std::move(bias_buf), has_bias};
 }
 
-QuantizedActivations quantize_activations(const Tensor& x, int64_t M, int64_t K, int64_t ld, const QuantRange& range,
-                                          bool symmetric) {
+QuantizedActivations quantize_activations(const KernelTable& kt, const Tensor& x, int64_t M, int64_t K, int64_t ld,
+                                          const QuantRange& range, bool symmetric) {
   QuantizedActivations q{std::unique_ptr<uint8_t[]>(new uint8_t[M * ld]), std::vector<float>(M),
                          std::vector<int32_t>(M)};
   const void* xp = x.data_ptr();
   const ScalarType dt = x.scalar_type();
   torch::stable::parallel_for(0, M, row_grain(ld), [&](int64_t m0, int64_t m1) {
-    quantize_rows(xp, dt, K, m0, m1, range, symmetric, q.codes.get(), ld, q.scale.data(), q.zero_u8.data());
+    kt.quantize_rows(xp, dt, K, m0, m1, range, symmetric, q.codes.get(), ld, q.scale.data(), q.zero_u8.data());
     for (int64_t m = m0; m < m1; ++m) {
       std::memset(q.codes.get() + m * ld + K, 0, ld - K);  // meets the packed weight's zero padding
       q.zero_u8[m] += range.offset();

@@ -71,9 +71,9 @@ struct QuantizedActivations {
 // to 0 so that they give exactly the bias. A row with a NaN scale keeps it.
 void zero_scale_of_null_rows(const uint8_t* codes, int64_t ld, int64_t K, const int32_t* zero_u8, float* scale,
                              int64_t m0, int64_t m1);
-// Quantizes the rows of x (contiguous, M x K) in parallel, with torchao's arithmetic (act_quant.h); the
-// scale of a row of zero points is 0 (zero_scale_of_null_rows).
-QuantizedActivations quantize_activations(const Tensor& x, int64_t M, int64_t K, int64_t ld, const QuantRange& range,
-                                          bool symmetric);
+// Quantizes the rows of x (contiguous, M x K) in parallel with the path's quantizer (kt.quantize_rows:
+// torchao's arithmetic, act_quant.h); the scale of a row of zero points is 0 (zero_scale_of_null_rows).
+QuantizedActivations quantize_activations(const KernelTable& kt, const Tensor& x, int64_t M, int64_t K, int64_t ld,
+                                          const QuantRange& range, bool symmetric);
 
 }  // namespace xeon

@@ -1,15 +1,9 @@
 #include "quant/act_quant.h"
 
-#include <algorithm>
-#include <cmath>
 #include <type_traits>
-#include <limits>
 
 namespace xeon {
 namespace {
-
-// torch.finfo(torch.float32).eps, the eps torchao's Int8Tensor passes for every dtype.
-constexpr float kEps = std::numeric_limits<float>::epsilon();
 
 template <typename T>
 void quantize_row(const T* x, int64_t K, const QuantRange& r, bool symmetric, uint8_t* out, float* scale_out,
@@ -23,37 +17,11 @@ void quantize_row(const T* x, int64_t K, const QuantRange& r, bool symmetric, ui
     mn = v < mn ? v : mn;
     mx = v > mx ? v : mx;
   }
-  const int32_t off = r.offset();
-  if (!finite) {
-    *scale_out = std::numeric_limits<float>::quiet_NaN();
-    *zp_out = 0;
-    for (int64_t k = 0; k < K; ++k) out[k] = static_cast<uint8_t>(off);
-    return;
-  }
-  float scale;  // every step rounded to T, as torch computes it on a T tensor
-  int32_t zp;
-  if (symmetric) {
-    const float amax = std::max(-mn, mx);
-    scale = round_to<T>(amax / (static_cast<float>(r.qmax - r.qmin) / 2.f));
-    scale = std::max(scale, round_to<T>(kEps));
-    zp = (r.qmax + r.qmin + 1) / 2;
-  } else {
-    const float range = round_to<T>(mx - mn);
-    scale = round_to<T>(range / static_cast<float>(r.qmax - r.qmin));
-    scale = std::max(scale, round_to<T>(kEps));
-    const float shifted = round_to<T>(std::nearbyint(round_to<T>(mn / scale)));
-    float z = round_to<T>(static_cast<float>(r.qmin) - shifted);
-    z = std::min(std::max(z, static_cast<float>(r.qmin)), static_cast<float>(r.qmax));
-    zp = static_cast<int32_t>(z);
-  }
-  const float inv = 1.f / scale;  // torch: 1.0 / scale == reciprocal(scale) in fp32
-  for (int64_t k = 0; k < K; ++k) {
-    float q = std::nearbyint(to_float(x[k]) * inv) + static_cast<float>(zp);
-    q = std::min(std::max(q, static_cast<float>(r.qmin)), static_cast<float>(r.qmax));
-    out[k] = static_cast<uint8_t>(static_cast<int32_t>(q) + off);
-  }
-  *scale_out = scale;
-  *zp_out = zp;
+  if (!finite) return quantize_nonfinite_row(K, r, out, scale_out, zp_out);
+  const RowQParams p = row_qparams<T>(mn, mx, r, symmetric);
+  for (int64_t k = 0; k < K; ++k) out[k] = quantize_value(to_float(x[k]), p, r);
+  *scale_out = p.scale;
+  *zp_out = p.zero_point;
 }
 
 }  // namespace

@@ -2,8 +2,13 @@
 // arithmetic: choose_qparams_affine (scale and zero point computed in the
 // activation dtype, eps = fp32 eps) then quantize_affine (fp32 x * (1 / scale),
 // round half to even, + zero point, clamp).
+// The parts every implementation shares live here: the row's quantization parameters from its min / max,
+// one element's code, and the scalar rows (the ref path's; kernels/act_quant_simd.h is the paths' vector form).
 #pragma once
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
+#include <limits>
 #include "common/float_types.h"
 
 namespace xeon {
@@ -14,10 +19,62 @@ struct QuantRange {
   int32_t offset() const { return qmin < 0 ? 128 : 0; }
 };
 
+// torch.finfo(torch.float32).eps, the eps torchao's Int8Tensor passes for every dtype.
+constexpr float kActQuantEps = std::numeric_limits<float>::epsilon();
+
+struct RowQParams {
+  float scale;
+  float inv;  // torch: 1.0 / scale == reciprocal(scale) in fp32
+  int32_t zero_point;
+};
+
+// The quantization parameters of a finite row whose min_val_neg / max_val_pos are mn = min(amin, 0),
+// mx = max(amax, 0) (exact in T): every step rounded to T, as torch computes it on a T tensor.
+template <typename T>
+inline RowQParams row_qparams(float mn, float mx, const QuantRange& r, bool symmetric) {
+  float scale;
+  int32_t zp;
+  if (symmetric) {
+    const float amax = std::max(-mn, mx);
+    scale = round_to<T>(amax / (static_cast<float>(r.qmax - r.qmin) / 2.f));
+    scale = std::max(scale, round_to<T>(kActQuantEps));
+    zp = (r.qmax + r.qmin + 1) / 2;
+  } else {
+    const float range = round_to<T>(mx - mn);
+    scale = round_to<T>(range / static_cast<float>(r.qmax - r.qmin));
+    scale = std::max(scale, round_to<T>(kActQuantEps));
+    const float shifted = round_to<T>(std::nearbyint(round_to<T>(mn / scale)));
+    float z = round_to<T>(static_cast<float>(r.qmin) - shifted);
+    z = std::min(std::max(z, static_cast<float>(r.qmin)), static_cast<float>(r.qmax));
+    zp = static_cast<int32_t>(z);
+  }
+  return {scale, 1.f / scale, zp};
+}
+
+// One element's stored code (code + offset): round half to even of v * inv, + zero point, clamped.
+inline uint8_t quantize_value(float v, const RowQParams& p, const QuantRange& r) {
+  float q = std::nearbyint(v * p.inv) + static_cast<float>(p.zero_point);
+  q = std::min(std::max(q, static_cast<float>(r.qmin)), static_cast<float>(r.qmax));
+  return static_cast<uint8_t>(static_cast<int32_t>(q) + r.offset());
+}
+
+// A row holding NaN or +-Inf: scale NaN, zero point 0, every code the zero point.
+inline void quantize_nonfinite_row(int64_t K, const QuantRange& r, uint8_t* out, float* scale_out, int32_t* zp_out) {
+  *scale_out = std::numeric_limits<float>::quiet_NaN();
+  *zp_out = 0;
+  std::fill(out, out + K, static_cast<uint8_t>(r.offset()));
+}
+
 // Quantizes rows [m_begin, m_end) of x ([M, K] row-major, dtype float/bf16/fp16).
 // Writes u8 codes (code + range.offset()) to out + m * ld_out, and per row the fp32
 // scale and the integer zero point. A row holding NaN or +-Inf gets scale NaN,
 // zero point 0 and all codes equal to the zero point: its outputs become NaN.
+// Every path's implementation (KernelTable::quantize_rows) gives the same bits.
+using QuantizeRowsFn = void (*)(const void* x, ScalarType dtype, int64_t K, int64_t m_begin, int64_t m_end,
+                                const QuantRange& range, bool symmetric, uint8_t* out, int64_t ld_out, float* scale,
+                                int32_t* zero_point);
+
+// The scalar form (the ref path's).
 void quantize_rows(const void* x, ScalarType dtype, int64_t K, int64_t m_begin, int64_t m_end,
                    const QuantRange& range, bool symmetric, uint8_t* out, int64_t ld_out, float* scale,
                    int32_t* zero_point);
