@@ -2,6 +2,7 @@
 // amx path (isa_amx.cpp, hardware tiles) and amx_emulated (isa_amx_emulated.cpp, the software tile
 // model) build their tables from this one definition, so the emulated path reproduces amx's dispatch.
 #pragma once
+#include "kernels/avx512_blocking.h"
 #include "kernels/path_kernels.h"
 
 namespace xeon {
@@ -18,7 +19,7 @@ constexpr int64_t kAmxTileMinRows = 8;
 
 template <class T, class S, int64_t kTileMinRows = kAmxTileMinRows>
 using AmxPathKernels =
-    PathKernels<VnniPolicy<S, kAmxPathBlocking>, VnniInt4Policy<S, kAmxPathBlocking>, AmxPolicy<T, kAmxPathBlocking>,
+    PathKernels<VnniPolicy<S, kAmxPathBlocking>, VnniInt4Policy<S, kAmxPathBlocking, kAvx512A16w4FmaBlocking>, AmxPolicy<T, kAmxPathBlocking>,
                 AmxInt4Policy<T, S, kAmxPathBlocking>, AmxBf16Policy<T, S, kAmxPathBlocking>, kTileMinRows>;
 
 }  // namespace

@@ -2,6 +2,7 @@
 // avx512_bf16 path (isa_avx512_bf16.cpp, AVX512_BF16 hardware) and avx512_bf16_emulated
 // (isa_avx512_emulated.cpp, the portable model) build their tables from this one definition.
 #pragma once
+#include "kernels/avx512_blocking.h"
 #include "kernels/path_kernels.h"
 
 namespace xeon {
@@ -21,7 +22,7 @@ constexpr int64_t kAvx512Bf16MinRows = 8;
 
 template <class S>
 using Avx512Bf16PathKernels =
-    PathKernels<VnniPolicy<S, kAvx512Bf16VectorBlocking>, VnniInt4Policy<S, kAvx512Bf16VectorBlocking>, void, void,
+    PathKernels<VnniPolicy<S, kAvx512Bf16VectorBlocking>, VnniInt4Policy<S, kAvx512Bf16VectorBlocking, kAvx512A16w4FmaBlocking>, void, void,
                 Bf16DotPolicy<S, kAvx512Bf16DotBlocking>, -1, kAvx512Bf16MinRows,
                 Bf16Int4DecodePolicy<S, kAvx512Bf16VectorBlocking>>;
 

@@ -48,9 +48,11 @@ struct VnniPolicy {
   }
 };
 
-// The int4 schemes on vectors: one 32-channel int4 N-block per call, up to B.rows rows.
-template <class S, Blocking B>
+// The int4 schemes on vectors: one 32-channel int4 N-block per call, up to B.rows rows. A16W4's FMA kernel
+// may take its own blocking (A16w4: this policy with BA16 for both).
+template <class S, Blocking B, Blocking BA16 = B>
 struct VnniInt4Policy {
+  using A16w4 = VnniInt4Policy<S, BA16, BA16>;
   static constexpr int64_t kRows = B.rows, kCols = kNBlockInt4, kTaskRows = B.task_rows;
   static constexpr bool kWidePanels = false, kTiles = false, kBf16 = false;
   static void block(const Da8w4Args& g, int64_t m0, int64_t rows, int64_t nb0, int64_t, float* c, int64_t ldc) {

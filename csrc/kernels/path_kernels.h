@@ -54,7 +54,7 @@ struct PathKernels {
     gemm<Vec>(g);
   }
   static void a16w8(const A16w8Args& g) { a16<VecInt8>(g); }
-  static void a16w4(const A16w4Args& g) { a16<VecInt4>(g); }
+  static void a16w4(const A16w4Args& g) { a16<typename VecInt4::A16w4>(g); }
 
   static KernelTable table(int64_t (*int8_peak_loop)(int64_t), int64_t (*read_loop)(const uint8_t*, int64_t)) {
     int64_t bf16_k = 0;
@@ -65,9 +65,10 @@ struct PathKernels {
   }
 };
 
-// A path of vector kernels only: the VNNI / FMA policies on SIMD backend S with blocking B.
-template <class S, Blocking B>
-using VectorPathKernels = PathKernels<VnniPolicy<S, B>, VnniInt4Policy<S, B>>;
+// A path of vector kernels only: the VNNI / FMA policies on SIMD backend S with blocking B (BA16W4 for A16W4's
+// FMA kernel).
+template <class S, Blocking B, Blocking BA16W4 = B>
+using VectorPathKernels = PathKernels<VnniPolicy<S, B>, VnniInt4Policy<S, B, BA16W4>>;
 
 }  // namespace
 }  // namespace xeon
