@@ -1,0 +1,90 @@
+"""One Llama-3.1-8B decoder layer (random weights, transformers' LlamaDecoderLayer) per scheme, at decode and
+prefill sizes: torchao's quantized layer compiled by Inductor alone and with xeon_kernels.inductor.register(),
+against the same codes on xeon's eager modules (xk.from_torchao) and those modules compiled. Where
+bench_compiled.py times one linear, this times what a compiled model pays per layer: seven linears (torchao
+leaves q/k/v and gate/up apart; xk.from_torchao keeps them apart too), attention, norms, rotary, in one graph.
+
+    .venv/bin/python benchmarks/compiled_layer.py [--m 1 128] [--schemes da8w8 a16w8 a16w4 da8w4]
+
+Every compiled variant is compiled (freezing, the blog's flag) before any is timed, and timed in interleaved
+rounds under `set_stance("fail_on_recompile")`. At M = 1 a layer's weights (109-218 MB quantized) are far
+larger than the last-level cache, so every call reads them from memory.
+"""
+import argparse
+import copy
+import gc
+import json
+import os
+import sys
+
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_compiled import interleaved_medians  # noqa: E402
+from common import machine_description  # noqa: E402
+from e2e_llama import build, torchao_config  # noqa: E402
+
+import xeon_kernels as xk  # noqa: E402
+import xeon_kernels.inductor as xi  # noqa: E402
+
+
+def compiled(layer, args, register):
+    import torch._inductor.config as inductor_config
+    (xi.register if register else xi.unregister)()
+    with inductor_config.patch(freezing=True):
+        f = torch.compile(layer)
+        f(*args[0], **args[1])
+    xi.unregister()
+    return f
+
+
+def main():
+    from torchao.quantization import quantize_
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--m", type=int, nargs="+", default=[1, 128])
+    ap.add_argument("--schemes", nargs="+", default=["da8w8", "a16w8", "a16w4", "da8w4"])
+    ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results", "compiled_layer.json"))
+    args = ap.parse_args()
+    machine = machine_description()
+    print(f"# {machine['cpu']} | {machine['torch_threads']} threads | torch {machine['torch_version']} | "
+          f"path {machine['selected_path']}", flush=True)
+    model = build(1)
+    rotary = model.model.rotary_emb
+    rows = []
+    with torch.no_grad():
+        for scheme in args.schemes:
+            base = copy.deepcopy(model.model.layers[0])
+            quantize_(base, torchao_config(scheme))
+            ours = xk.from_torchao(copy.deepcopy(base))
+            for m in args.m:
+                torch._dynamo.reset()
+                h = torch.randn(1, m, 4096, dtype=torch.bfloat16)
+                pos = rotary(h, torch.arange(m)[None])
+                call = ((h,), {"position_embeddings": pos, "attention_mask": None})
+                variants = {"inductor": compiled(copy.deepcopy(base), call, False),
+                            "inductor+register": compiled(copy.deepcopy(base), call, True),
+                            "xeon compiled": compiled(ours, call, False)}
+                calls = {k: (lambda f=f: f(*call[0], **call[1])) for k, f in variants.items()}
+                calls["xeon eager"] = lambda: ours(*call[0], **call[1])
+                with torch.compiler.set_stance("fail_on_recompile"):
+                    t = interleaved_medians(calls, budget_s=4.0)
+                row = dict(scheme=scheme, m=m, **{f"{k} ms": v * 1e3 for k, v in t.items()},
+                           register_vs_eager=t["inductor+register"] / t["xeon eager"],
+                           register_vs_inductor=t["inductor"] / t["inductor+register"])
+                rows.append(row)
+                print(f"{scheme} M={m}: " + ", ".join(f"{k} {v * 1e3:.2f} ms" for k, v in t.items())
+                      + f"; register / eager time {row['register_vs_eager']:.2f}, register vs Inductor alone "
+                      f"{row['register_vs_inductor']:.2f}x", flush=True)
+                del variants, calls
+                gc.collect()
+            del base, ours
+            gc.collect()
+    os.makedirs(os.path.dirname(args.out), exist_ok=True)
+    with open(args.out, "w") as f:
+        json.dump({"machine": machine, "options": {"freezing": True}, "rows": rows}, f, indent=1)
+    print("wrote", args.out)
+
+
+if __name__ == "__main__":
+    main()
