@@ -75,9 +75,11 @@ bench: build
 	$(PY) benchmarks/bench_linear.py --m 1 16
 	$(PY) benchmarks/bench_linear.py --m 128 1024 --shapes 4096x4096
 
-# torch.compile of torchao-quantized linears with and without xeon_kernels.inductor.register()
+# torch.compile of torchao-quantized linears, then of one whole decoder layer, with and without
+# xeon_kernels.inductor.register()
 bench-compiled: build
 	$(PY) benchmarks/bench_compiled.py
+	$(PY) benchmarks/compiled_layer.py
 
 # End-to-end TTFT / TPOT of a Llama-3.1-8B-shaped model (LAYERS of its 32; prompt 1024, NEW tokens), every
 # configuration; JSON and chart in benchmarks/results/. The cost model (AMX predictions, check on this machine).
