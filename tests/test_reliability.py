@@ -125,6 +125,24 @@ def test_gradient_with_respect_to_x_and_bias(scheme, group, dtype):
     assert_within(wd, w, step / 2 + 4 * 2.0**-24 * (w.abs() + wd.abs()), f"{scheme} dequantized weight")
 
 
+@pytest.mark.parametrize("x_grad,bias_grad,grad_mode", [(True, False, True), (False, True, True),
+                                                     (True, True, False), (False, False, True)])
+def test_autograd_kernel_runs_exactly_when_a_gradient_is_asked_for(x_grad, bias_grad, grad_mode):
+    # call_linear_op goes below the Autograd key when nothing asks for a gradient (a decode-speed shortcut):
+    # the output must track gradients exactly when torch's own rules say so, with the same values
+    p = xk.pack_weight(make_input((40, 64), torch.float32, 8, 0.1), "da8w8")
+    x = make_input((3, 64), torch.bfloat16, 9).requires_grad_(x_grad)
+    bias = make_input((40,), torch.bfloat16, 10).requires_grad_(bias_grad)
+    with torch.set_grad_enabled(grad_mode):
+        y = xk.linear(x, p, bias)
+    assert y.requires_grad == (grad_mode and (x_grad or bias_grad))
+    want = torch.ops.xeon.da8w8_linear(x.detach(), p.packed, p.compensation, p.scale, bias.detach(), 40, 64, True)
+    torch.testing.assert_close(y.detach(), want, rtol=0, atol=0)
+    if y.requires_grad:
+        y.float().sum().backward()
+        assert (x.grad is not None) == x_grad and (bias.grad is not None) == bias_grad
+
+
 def test_use_path_is_per_thread_and_nests():
     best = xk.info()["selected_path"]
     seen = {}
