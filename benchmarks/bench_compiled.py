@@ -19,7 +19,6 @@ torch._dynamo.reset(), say) would time a different graph (it did, in this script
 """
 import argparse
 import copy
-import json
 import os
 import statistics
 import sys
@@ -34,7 +33,7 @@ from torch import nn
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import machine_description  # noqa: E402
+from common import machine_description, write_results  # noqa: E402
 
 import xeon_kernels as xk  # noqa: E402
 import xeon_kernels.inductor as xi  # noqa: E402
@@ -143,10 +142,7 @@ def main():
                       + f"; register {row['speedup_vs_best_inductor']:.2f}x the best Inductor, "
                       f"{row['register_vs_eager']:.2f}x eager's time; compile "
                       + ", ".join(f"{k} {s:.1f} s" for k, (_, s) in variants.items()), flush=True)
-    os.makedirs(os.path.dirname(args.out), exist_ok=True)
-    with open(args.out, "w") as f:
-        json.dump({"machine": machine, "options": {"freezing": True}, "rows": rows}, f, indent=1)
-    print("wrote", args.out)
+    write_results(args.out, machine=machine, options={"freezing": True}, rows=rows)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
 """Timing and ceiling helpers shared by the benchmarks. Medians, never single runs."""
+import json
 import os
 import platform
 import statistics
@@ -94,3 +95,11 @@ def machine_description():
         pass
     return {"cpu": model, "logical_cpus": os.cpu_count(), "torch_threads": torch.get_num_threads(),
             "python": platform.python_version(), "host": platform.node(), **xk.info()}
+
+
+def write_results(path, **payload):
+    """The run's JSON (machine, options, rows, ...) at path, its folder made if needed."""
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with open(path, "w") as f:
+        json.dump(payload, f, indent=1)
+    print("wrote", path)

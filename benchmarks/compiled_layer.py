@@ -13,7 +13,6 @@ larger than the last-level cache, so every call reads them from memory.
 import argparse
 import copy
 import gc
-import json
 import os
 import sys
 
@@ -22,7 +21,7 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bench_compiled import interleaved_medians  # noqa: E402
-from common import machine_description  # noqa: E402
+from common import machine_description, write_results  # noqa: E402
 from e2e_llama import build, torchao_config  # noqa: E402
 
 import xeon_kernels as xk  # noqa: E402
@@ -80,10 +79,7 @@ def main():
                 gc.collect()
             del base, ours
             gc.collect()
-    os.makedirs(os.path.dirname(args.out), exist_ok=True)
-    with open(args.out, "w") as f:
-        json.dump({"machine": machine, "options": {"freezing": True}, "rows": rows}, f, indent=1)
-    print("wrote", args.out)
+    write_results(args.out, machine=machine, options={"freezing": True}, rows=rows)
 
 
 if __name__ == "__main__":

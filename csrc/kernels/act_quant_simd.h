@@ -48,21 +48,15 @@ void quantize_row_simd(const T* x, int64_t K, const QuantRange& r, bool symmetri
   S::store_f(lane_mn, vmn);
   S::store_f(lane_mx, vmx);
   S::store_f(lane_nonfinite, nonfinite);
-  float mn = 0.f, mx = 0.f;
-  bool finite = true;
+  RowRange range;  // lane minima are <= 0 and maxima >= 0: each changes only its own end of the range
   for (int l = 0; l < 16; ++l) {
-    finite &= lane_nonfinite[l] == 0.f;
-    mn = lane_mn[l] < mn ? lane_mn[l] : mn;
-    mx = lane_mx[l] > mx ? lane_mx[l] : mx;
+    range.finite &= lane_nonfinite[l] == 0.f;
+    range.add(lane_mn[l]);
+    range.add(lane_mx[l]);
   }
-  for (int64_t k = Kv; k < K; ++k) {
-    const float v = to_float(x[k]);
-    finite &= std::isfinite(v);
-    mn = v < mn ? v : mn;
-    mx = v > mx ? v : mx;
-  }
-  if (!finite) return quantize_nonfinite_row(K, r, out, scale_out, zp_out);
-  const RowQParams p = row_qparams<T>(mn, mx, r, symmetric);
+  for (int64_t k = Kv; k < K; ++k) range.add(to_float(x[k]));
+  RowQParams p;
+  if (!finish_row(x, Kv, K, range, r, symmetric, out, scale_out, zp_out, &p)) return;
   const vf inv = S::bcast_f(p.inv), zp = S::bcast_f(static_cast<float>(p.zero_point));
   const vf lo = S::bcast_f(static_cast<float>(r.qmin)), hi = S::bcast_f(static_cast<float>(r.qmax));
   const vf off = S::bcast_f(static_cast<float>(r.offset()));
@@ -70,9 +64,6 @@ void quantize_row_simd(const T* x, int64_t K, const QuantRange& r, bool symmetri
     const vf q = S::add_f(S::round_f(S::mul_f(load_as_f<S>(x + k), inv)), zp);
     S::store_u8(out + k, S::add_f(S::min_f(S::max_f(q, lo), hi), off));  // integers in [0, 255]: exact
   }
-  for (int64_t k = Kv; k < K; ++k) out[k] = quantize_value(to_float(x[k]), p, r);
-  *scale_out = p.scale;
-  *zp_out = p.zero_point;
 }
 
 // KernelTable::quantize_rows of a vector path.
@@ -80,12 +71,10 @@ template <class S>
 void quantize_rows_simd(const void* x, ScalarType dtype, int64_t K, int64_t m_begin, int64_t m_end,
                         const QuantRange& range, bool symmetric, uint8_t* out, int64_t ld_out, float* scale,
                         int32_t* zero_point) {
-  dispatch_float_type(dtype, [&](auto* tag) {
-    using T = std::remove_pointer_t<decltype(tag)>;
-    const T* xt = static_cast<const T*>(x);
-    for (int64_t m = m_begin; m < m_end; ++m)
-      quantize_row_simd<S, T>(xt + m * K, K, range, symmetric, out + m * ld_out, scale + m, zero_point + m);
-  });
+  for_each_row(x, dtype, K, m_begin, m_end, out, ld_out, scale, zero_point,
+               [&](const auto* row, uint8_t* o, float* s, int32_t* z) {
+                 quantize_row_simd<S>(row, K, range, symmetric, o, s, z);
+               });
 }
 
 }  // namespace

@@ -50,7 +50,8 @@ struct Simd {
   static vf max_f(vf a, vf b) { return _mm512_max_ps(a, b); }  // a > b ? a : b
   static vf round_f(vf a) { return _mm512_roundscale_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
   static vf load_bf16_as_f(const uint16_t* p) {
-    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))), 16));
+    const __m256i bits = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(bits), 16));
   }
   // v: integers in [0, 255]; stores them as 16 bytes.
   static void store_u8(uint8_t* p, vf v) {

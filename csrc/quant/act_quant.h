@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <type_traits>
 #include "common/float_types.h"
 
 namespace xeon {
@@ -58,11 +59,48 @@ inline uint8_t quantize_value(float v, const RowQParams& p, const QuantRange& r)
   return static_cast<uint8_t>(static_cast<int32_t>(q) + r.offset());
 }
 
-// A row holding NaN or +-Inf: scale NaN, zero point 0, every code the zero point.
-inline void quantize_nonfinite_row(int64_t K, const QuantRange& r, uint8_t* out, float* scale_out, int32_t* zp_out) {
-  *scale_out = std::numeric_limits<float>::quiet_NaN();
-  *zp_out = 0;
-  std::fill(out, out + K, static_cast<uint8_t>(r.offset()));
+// A row's min_val_neg / max_val_pos (min(amin, 0), max(amax, 0), exact in T) and whether it is finite, value
+// by value. For finite values the order of add() does not change the result.
+struct RowRange {
+  float mn = 0.f, mx = 0.f;
+  bool finite = true;
+  void add(float v) {
+    finite &= std::isfinite(v);
+    mn = v < mn ? v : mn;
+    mx = v > mx ? v : mx;
+  }
+};
+
+// Given the whole row's range: writes the row's scale and zero point and the codes of x[k0, K) by the scalar
+// formula, and returns the parameters for the codes of x[0, k0); a row holding NaN or +-Inf gets scale NaN, zero
+// point 0 and every code the zero point, and no parameters back (nothing left to do).
+template <typename T>
+inline bool finish_row(const T* x, int64_t k0, int64_t K, const RowRange& range, const QuantRange& r, bool symmetric,
+                       uint8_t* out, float* scale_out, int32_t* zp_out, RowQParams* params) {
+  if (!range.finite) {
+    *scale_out = std::numeric_limits<float>::quiet_NaN();
+    *zp_out = 0;
+    std::fill(out, out + K, static_cast<uint8_t>(r.offset()));
+    return false;
+  }
+  const RowQParams p = row_qparams<T>(range.mn, range.mx, r, symmetric);
+  for (int64_t k = k0; k < K; ++k) out[k] = quantize_value(to_float(x[k]), p, r);
+  *scale_out = p.scale;
+  *zp_out = p.zero_point;
+  *params = p;
+  return true;
+}
+
+// Calls row(x_row, out_row, &scale[m], &zero_point[m]) for rows m in [m_begin, m_end) of x ([M, K] row-major,
+// x_row typed by dtype).
+template <class RowFn>
+inline void for_each_row(const void* x, ScalarType dtype, int64_t K, int64_t m_begin, int64_t m_end, uint8_t* out,
+                         int64_t ld_out, float* scale, int32_t* zero_point, RowFn&& row) {
+  dispatch_float_type(dtype, [&](auto* tag) {
+    using T = std::remove_pointer_t<decltype(tag)>;
+    const T* xt = static_cast<const T*>(x);
+    for (int64_t m = m_begin; m < m_end; ++m) row(xt + m * K, out + m * ld_out, scale + m, zero_point + m);
+  });
 }
 
 // Quantizes rows [m_begin, m_end) of x ([M, K] row-major, dtype float/bf16/fp16).
