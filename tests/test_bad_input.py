@@ -133,6 +133,10 @@ def test_op_level_checks_are_clear():
         torch.ops.xeon.da8w8_linear(x, p.packed, p.compensation, p.scale, None, 17, 32, True)
     with pytest.raises(RuntimeError, match="path: expected -1"):
         torch.ops.xeon.da8w8_linear(x, p.packed, p.compensation, p.scale, None, 16, 32, True, 99)
+    with pytest.raises(RuntimeError, match="path: expected -1"):
+        torch.ops.xeon.quantize_per_token(x, True, -128, 127, 99)
+    with pytest.raises(ValueError, match="expected one of"):
+        xk.quantize_per_token(x, path="nope")
     with pytest.raises(RuntimeError, match="x: expected dtype float32, bfloat16 or float16, got float64"):
         torch.ops.xeon.da8w8_linear(x.double(), p.packed, p.compensation, p.scale, None, 16, 32, True)
 
