@@ -22,8 +22,8 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import xeon_kernels as xk  # noqa: E402
-from common import (int8_peak, l3_bytes, machine_description, median_time, read_bandwidth,  # noqa: E402
-                    rotating)
+from common import (READ_STREAMS, int8_peak, l3_bytes, machine_description, median_time,  # noqa: E402
+                    read_bandwidth, rotating)
 
 LLAMA_SHAPES = [(4096, 6144), (4096, 4096), (4096, 28672), (14336, 4096)]  # (K, N)
 SMALL_M = 16  # up to here the weight read dominates: report the bandwidth fraction, time with cold weights
@@ -92,12 +92,17 @@ def weight_copies(M, wbytes):
 ROUNDS = 3
 
 
-def interleaved(calls, budget_s=0.6):
+def interleaved(calls, budget_s=0.6, probe=None):
+    """Medians over the rounds of each call's per-round median, the per-round medians, and probe()'s value at
+    the start of each round (the read ceiling of that moment, for decode sizes)."""
     per_round = {name: [] for name in calls}
+    probes = []
     for _ in range(ROUNDS):
+        if probe is not None:
+            probes.append(probe())
         for name, f in calls.items():
             per_round[name].append(median_time(f, budget_s=budget_s / ROUNDS))
-    return {name: statistics.median(v) for name, v in per_round.items()}
+    return {name: statistics.median(v) for name, v in per_round.items()}, per_round, probes
 
 
 def bench_case(scheme, K, N, M, group, ceilings, baselines_on):
@@ -126,12 +131,12 @@ def bench_case(scheme, K, N, M, group, ceilings, baselines_on):
                 lin = torchao_linear(scheme, w, group)
                 return lambda: lin(x)
             calls["torchao_eager"] = rotating(make_torchao, n)
-    if M <= SMALL_M:
-        # the read ceiling of this moment (the host's other tenants move it by a third within minutes), the
-        # best of it and the run's start: a fraction above 100% then means a wrong measurement, flagged
-        ceilings["read_bytes_per_s"] = max(ceilings["read_bytes_per_s"], read_bandwidth(passes=3))
+    # Decode sizes: the read ceiling measured at the start of every round (the host's other tenants move it by
+    # a third within minutes, and by up to 2x between runs), each round's weight rate taken against its own
+    # round's ceiling, the fraction the median of those; one above 100% means a wrong measurement, flagged.
+    probe = (lambda: read_bandwidth(passes=len(READ_STREAMS))) if M <= SMALL_M else None
     with torch.no_grad():
-        t = interleaved(calls)
+        t, per_round, probes = interleaved(calls, probe=probe)
     ours = t.pop("ours")
     base = t
     ops = 2.0 * M * N * K
@@ -141,8 +146,9 @@ def bench_case(scheme, K, N, M, group, ceilings, baselines_on):
     if scheme in ("da8w8", "da8w4") and ceilings["int8_ops_per_s"]:
         row["frac_int8_peak"] = ops / ours / ceilings["int8_ops_per_s"]
     if M <= SMALL_M:
-        row["read_ceiling_gbs"] = ceilings["read_bytes_per_s"] / 1e9
-        row["frac_read_bw"] = wbytes / ours / ceilings["read_bytes_per_s"]
+        row["read_ceiling_gbs"] = statistics.median(probes) / 1e9
+        row["read_ceiling_gbs_per_round"] = [b / 1e9 for b in probes]
+        row["frac_read_bw"] = statistics.median(wbytes / s / b for s, b in zip(per_round["ours"], probes))
     row["suspect"] = row.get("frac_read_bw", 0) > 1 or row.get("frac_int8_peak", 0) > 1
     row["baseline_ms"] = {k: v * 1e3 for k, v in base.items()}
     row["speedup"] = {k: v / ours for k, v in base.items()}
@@ -184,7 +190,8 @@ def main():
     print(f"# ceilings: read {ceilings['read_bytes_per_s'] / 1e9:.1f} GB/s, int8 peak "
           + (f"{peak / 1e12:.2f} TOPS" if peak else f"n/a (path {path} has no hardware int8 instruction)"))
     print(f"# M <= {SMALL_M}: cold weights (each call reads a different copy; copies total >= {COLD_FACTOR} x L3 = "
-          f"{COLD_FACTOR * l3_bytes() >> 20} MiB); read ceiling re-measured before each such case")
+          f"{COLD_FACTOR * l3_bytes() >> 20} MiB); read ceiling re-measured at the start of each round, "
+          "fraction = median of the rounds' ratios")
     overhead = call_overhead()
     print(f"# eager call overhead (tiny da8w8 call, median): {overhead * 1e6:.1f} us")
     # ad-hoc runs land in results/local/ (git-ignored); results worth keeping are written with --out

@@ -116,12 +116,17 @@ def test_weight_cache_is_invalidated_between_calls():
             assert_every_path_matches_ref(x, w2, p1)
 
 
-def test_probe_read_bandwidth_counts_what_it_reads():
-    buf = torch.ones(1 << 16, dtype=torch.int64)
-    nbytes, secs = torch.ops.xeon.probe_read_bandwidth(buf, 3).tolist()
+@pytest.mark.parametrize("streams", [1, 2, 4, 8])
+@pytest.mark.parametrize("words", [1, 1000, (1 << 16) + 13])  # shares that leave a tail beside the streams
+def test_probe_read_bandwidth_counts_what_it_reads(streams, words):
+    # (make sanitize runs this under AddressSanitizer: a stream reading past its share would fail there)
+    buf = torch.ones(words, dtype=torch.int64)
+    nbytes, secs = torch.ops.xeon.probe_read_bandwidth(buf, 3, streams).tolist()
     assert nbytes == buf.numel() * 8 * 3 and secs > 0
     with pytest.raises(RuntimeError, match="buf: expected a contiguous int64 CPU tensor"):
         torch.ops.xeon.probe_read_bandwidth(buf.int(), 1)
+    with pytest.raises(RuntimeError, match="streams: expected 1, 2, 4 or 8"):
+        torch.ops.xeon.probe_read_bandwidth(buf, 1, 3)
 
 
 def test_probe_int8_peak():

@@ -103,7 +103,7 @@ struct KernelTable {
   int64_t (*int8_peak_loop)(int64_t iters);
   // Ceiling probe of the read bandwidth with the path's widest loads (read_probe.h): reads [p, p + bytes)
   // once on the calling thread; null on the paths without SIMD loads of their own (ref, emulated).
-  int64_t (*read_loop)(const uint8_t* p, int64_t bytes);
+  int64_t (*read_loop)(const uint8_t* p, int64_t bytes, int64_t streams);
   // Whether A16W4 with bf16 activations below bf16_min_rows rows runs the bf16 decode kernel
   // (int4_bf16_decode.h; compared with the reference within a bound, as the bf16 kernels), not fp32 FMA.
   bool a16w4_bf16_decode;

@@ -56,7 +56,8 @@ struct PathKernels {
   static void a16w8(const A16w8Args& g) { a16<VecInt8>(g); }
   static void a16w4(const A16w4Args& g) { a16<typename VecInt4::A16w4>(g); }
 
-  static KernelTable table(int64_t (*int8_peak_loop)(int64_t), int64_t (*read_loop)(const uint8_t*, int64_t)) {
+  static KernelTable table(int64_t (*int8_peak_loop)(int64_t),
+                           int64_t (*read_loop)(const uint8_t*, int64_t, int64_t)) {
     int64_t bf16_k = 0;
     if constexpr (!std::is_void_v<Bf16>) bf16_k = Bf16::kKMultiple;
     return {&da8w8, &a16w8, &da8w4, &a16w4, std::is_void_v<TileDa8w8> ? -1 : kTileMinRows,

@@ -36,9 +36,9 @@ STABLE_TORCH_LIBRARY(xeon, m) {
   // [tiles, tasks, threads, rows per call, columns per call, bf16] of the calling thread's last GEMM.
   m.def("last_gemm_stats() -> Tensor");
   // Benchmark ceilings: [int8 ops, seconds] of the path's dot-product instruction on all threads;
-  // [bytes, seconds] of reading buf `passes` times.
+  // [bytes, seconds] of reading buf `passes` times, each thread its share as `streams` side-by-side streams.
   m.def("probe_int8_peak(int path, int iters) -> Tensor");
-  m.def("probe_read_bandwidth(Tensor buf, int passes) -> Tensor");
+  m.def("probe_read_bandwidth(Tensor buf, int passes, int streams=1) -> Tensor");
   // Tensor parallel on one machine (shm_ops.cpp): join a shared region as a rank; one all-reduce round over it.
   m.def("shm_join(Tensor region, int rank, int world) -> Tensor");
   m.def("shm_all_reduce(Tensor region, Tensor x, int rank, int world, int seq, float timeout_s) -> Tensor");

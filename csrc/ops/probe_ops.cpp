@@ -49,8 +49,9 @@ Tensor probe_int8_peak(int64_t path, int64_t iters) {
   return result(double(ops.load()), std::chrono::duration<double>(Clock::now() - t0).count());
 }
 
-// The read loop of the paths without SIMD loads of their own: 8 independent xor chains of 8-byte loads.
-int64_t scalar_read_loop(const uint8_t* bytes, int64_t n) {
+// The read loop of the paths without SIMD loads of their own: 8 independent xor chains of 8-byte loads, one
+// stream whatever `streams` asks.
+int64_t scalar_read_loop(const uint8_t* bytes, int64_t n, int64_t /*streams*/) {
   const int64_t* p = reinterpret_cast<const int64_t*>(bytes);
   const int64_t words = n / 8;
   int64_t acc[8] = {};
@@ -64,12 +65,14 @@ int64_t scalar_read_loop(const uint8_t* bytes, int64_t n) {
 }
 
 // [bytes read, seconds] for `passes` reads of buf split across torch's threads, each thread reading its
-// share with the automatically selected path's widest loads in several streams (read_probe.h).
-Tensor probe_read_bandwidth(const Tensor& buf, int64_t passes) {
+// share with the automatically selected path's widest loads as `streams` side-by-side streams (read_probe.h).
+Tensor probe_read_bandwidth(const Tensor& buf, int64_t passes, int64_t streams) {
   STD_TORCH_CHECK(buf.defined() && buf.is_cpu() && buf.is_contiguous() && buf.scalar_type() == ScalarType::Long,
                   "buf: expected a contiguous int64 CPU tensor");
   STD_TORCH_CHECK(passes >= 1 && passes <= kMaxReadPasses, "passes: expected 1 <= passes <= ", kMaxReadPasses,
                   ", got ", passes);
+  STD_TORCH_CHECK(streams == 1 || streams == 2 || streams == 4 || streams == 8,
+                  "streams: expected 1, 2, 4 or 8 streams per thread, got ", streams);
   const KernelTable& kt = *path_for(kAutoPath).kernels;
   const auto read = kt.read_loop != nullptr ? kt.read_loop : &scalar_read_loop;
   const int64_t n = buf.numel() * 8;
@@ -82,7 +85,7 @@ Tensor probe_read_bandwidth(const Tensor& buf, int64_t passes) {
       for (int64_t t = b; t < e; ++t) {
         // shares of whole cache lines
         const int64_t lo = n / 64 * t / threads * 64, hi = t + 1 == threads ? n : n / 64 * (t + 1) / threads * 64;
-        sink ^= read(p + lo, hi - lo);
+        sink ^= read(p + lo, hi - lo, streams);
       }
     });
   }
