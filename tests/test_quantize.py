@@ -79,8 +79,10 @@ def test_every_path_quantizes_like_ref(path, dtype, symmetric, qmin, qmax):
     x[6] = -0.0  # negative zeros only: min / max must stay the +0 the scalar loop starts from
     x[7] = 0
     x[7, :6] = torch.tensor([127.5, 2.5, 3.5, -0.5, -1.5, 0.5])  # symmetric int8: scale 1, ties round to even
-    x[8, 96:] = 50.0  # the row's max only in the tail
-    x[9, :96] = -3.0  # the row's min only in the vector part
+    x[8] = x[8].clamp(-1, 1)
+    x[8, 97] = 50.0  # the row's max only in the tail
+    x[9] = x[9].clamp(-1, 1)
+    x[9, 40] = -30.0  # the row's min only in the vector part
     got = xk.quantize_per_token(x, symmetric, qmin, qmax, path=path)
     want = xk.quantize_per_token(x, symmetric, qmin, qmax, path="ref")
     for g, w, what in zip(got, want, ("codes", "scale", "zero point")):
@@ -88,6 +90,20 @@ def test_every_path_quantizes_like_ref(path, dtype, symmetric, qmin, qmax):
     assert torch.isnan(got[1][[3, 4, 5]]).all() and not torch.isnan(got[1][[0, 1, 2, 6, 7, 8, 9]]).any()
     if symmetric and qmin == -128:  # the tie row really ties: 2.5 -> 2, 3.5 -> 4, ...
         assert got[1][7].item() == 1.0 and got[0][7, 1:6].tolist() == [2, 4, 0, -2, 0]
+
+
+@pytest.mark.parametrize("symmetric", [True, False])
+def test_exported_activation_ranges_give_torchao_codes(symmetric):
+    # xeon::info's per-token activation ranges (layouts.ACT_RANGES, which the Inductor rewrite passes to
+    # xeon::quantize_per_token) against torchao's own DA8W8 and DA8W4 activation quantization
+    from xeon_kernels.reference import quantize_activation_da8w4_torchao
+    x = awkward_rows((9, 64), torch.float32, 21)
+    for scheme, torchao in (("da8w8", quantize_activation_torchao), ("da8w4", quantize_activation_da8w4_torchao)):
+        q, s, z = xk.quantize_per_token(x, symmetric, *xk.layouts.ACT_RANGES[scheme, symmetric])
+        tq, ts, tz = torchao(x, symmetric)
+        torch.testing.assert_close(q, tq, rtol=0, atol=0, msg=lambda m: f"{scheme}: {m}")
+        torch.testing.assert_close(s, ts.float(), rtol=0, atol=0)
+        torch.testing.assert_close(z, tz.to(torch.int32).reshape(z.shape), rtol=0, atol=0)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

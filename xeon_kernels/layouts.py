@@ -10,6 +10,9 @@ SCHEME_IDS = {s["name"]: s["id"] for s in _INFO["schemes"]}
 INT4_SCHEMES = tuple(s["name"] for s in _INFO["schemes"] if s["int4"])
 INT8_SCHEMES = tuple(s["name"] for s in _INFO["schemes"] if not s["int4"])
 DYNAMIC_SCHEMES = tuple(s["name"] for s in _INFO["schemes"] if s["dynamic"])
+# (scheme, symmetric) -> (quant_min, quant_max) of the dynamic schemes' per-token activation codes
+ACT_RANGES = {(s["name"], sym): tuple(s["act_range_symmetric" if sym else "act_range_asymmetric"])
+              for s in _INFO["schemes"] if s["dynamic"] for sym in (True, False)}
 INT4_GROUP_SIZES = tuple(_INFO["int4_group_sizes"])
 MAX_K_DA8W8 = _INFO["max_k_da8w8"]
 INT4_N_BLOCK = _INFO["int4_n_block"]  # channels per int4 N-block: packed int4 N is a multiple of it

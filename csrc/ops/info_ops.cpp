@@ -48,13 +48,21 @@ Tensor info(int64_t features) {
   j.end_array();
   j.field("best_path", kPaths[best_path(f)].name);
   j.key("schemes").begin_array();
-  for (int64_t s = 0; s < kNumSchemes; ++s)
+  for (int64_t s = 0; s < kNumSchemes; ++s) {
     j.begin_object()
         .field("id", s)
         .field("name", kSchemeNames[s])
         .field("int4", is_int4(static_cast<Scheme>(s)))
-        .field("dynamic", is_dynamic(static_cast<Scheme>(s)))
-        .end_object();
+        .field("dynamic", is_dynamic(static_cast<Scheme>(s)));
+    if (is_dynamic(static_cast<Scheme>(s))) {  // [qmin, qmax] of the per-token activation codes
+      for (bool sym : {true, false}) {
+        const QuantRange r = activation_range(static_cast<Scheme>(s), sym);
+        j.key(sym ? "act_range_symmetric" : "act_range_asymmetric").begin_array();
+        j.value(int64_t{r.qmin}).value(int64_t{r.qmax}).end_array();
+      }
+    }
+    j.end_object();
+  }
   j.end_array();
   j.key("int4_group_sizes").begin_array();
   for (int64_t g : kInt4GroupSizes) j.value(g);

@@ -15,10 +15,6 @@
 namespace xeon {
 namespace {
 
-// DA8W4 activations (torchao's _da8w4_linear): symmetric int8 in [-127, 127] or asymmetric uint8.
-constexpr QuantRange kDa8w4SymRange{-127, 127};
-constexpr QuantRange kDa8w4AsymRange{0, 255};
-
 // The validated layout of an int4 weight: its group is its dim 2 (layouts.h), checked with the rest.
 PackedLayout int4_layout(Scheme scheme, const Tensor& weight, int64_t N, int64_t K) {
   STD_TORCH_CHECK(weight.dim() == 4, "weight: expected a packed int4 weight [N/32, K/group, group, 16], got ",
@@ -68,7 +64,7 @@ Tensor da8w4_linear(const Tensor& x_in, const Tensor& weight, const Tensor& weig
   const LinearCall c = begin_linear(x_in, K, N, bias);
   if (c.M == 0) return c.out;
   const QuantizedActivations a =
-      quantize_activations(kt, c.x, c.M, K, K, act_symmetric ? kDa8w4SymRange : kDa8w4AsymRange, act_symmetric);
+      quantize_activations(kt, c.x, c.M, K, K, activation_range(Scheme::kDa8w4, act_symmetric), act_symmetric);
   run_da8w4(L, c.M, a.view(), weight, weight_scale, weight_zero, weight_centered_sum, c.output(), kt);
   return c.out;
 }

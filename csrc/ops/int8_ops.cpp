@@ -9,9 +9,6 @@
 namespace xeon {
 namespace {
 
-// torchao's per-token int8 range for DA8W8 activations (Int8Tensor: torch.int8 bounds).
-constexpr QuantRange kDa8w8ActRange{-128, 127};
-
 Tensor da8w8_linear(const Tensor& x_in, const Tensor& weight, const Tensor& weight_sum, const Tensor& weight_scale,
                     const std::optional<Tensor>& bias, int64_t N, int64_t K, bool act_symmetric, int64_t path) {
   const PackedLayout L = checked_layout(Scheme::kDa8w8, N, K, 0);
@@ -23,7 +20,8 @@ Tensor da8w8_linear(const Tensor& x_in, const Tensor& weight, const Tensor& weig
   const KernelTable& kt = *path_for(path).kernels;
   const LinearCall c = begin_linear(x_in, K, N, bias);
   if (c.M == 0) return c.out;
-  const QuantizedActivations a = quantize_activations(kt, c.x, c.M, K, L.kpad(), kDa8w8ActRange, act_symmetric);
+  const QuantizedActivations a =
+      quantize_activations(kt, c.x, c.M, K, L.kpad(), activation_range(Scheme::kDa8w8, act_symmetric), act_symmetric);
   kt.da8w8(Da8w8Args{c.M, N, L.kpad(), a.view(), static_cast<const int8_t*>(weight.data_ptr()),
                      static_cast<const int32_t*>(weight_sum.data_ptr()),
                      static_cast<const float*>(weight_scale.data_ptr()), c.output()});

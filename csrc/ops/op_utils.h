@@ -59,6 +59,14 @@ LinearCall begin_linear(const Tensor& x_in, int64_t K, int64_t N, const std::opt
 // x.shape[:-1] + [N]
 std::vector<int64_t> out_shape(const Tensor& x, int64_t N);
 
+// The per-token activation range of a dynamic scheme (torchao's): DA8W8 int8 [-128, 127] either way (Int8Tensor:
+// torch.int8 bounds); DA8W4 (torchao's _da8w4_linear) int8 [-127, 127] symmetric, uint8 [0, 255] asymmetric.
+// xeon::info exports them (the Inductor rewrite reads them there).
+inline QuantRange activation_range(Scheme scheme, bool symmetric) {
+  if (scheme == Scheme::kDa8w4) return symmetric ? QuantRange{-127, 127} : QuantRange{0, 255};
+  return QuantRange{-128, 127};
+}
+
 // Per-token quantized activations as the int8 kernels read them (gemm_args.h U8Activations).
 struct QuantizedActivations {
   std::unique_ptr<uint8_t[]> codes;  // [M, ld] u8 (code + range.offset()), zero in columns K..ld

@@ -168,17 +168,14 @@ def _packed_parts(e: _Emitter, scheme: str, weights, group: int, frozen: bool):
     return [e.getitem(packed, i) for i in range(len(_val(packed)))]
 
 
-# Activation ranges of torchao's DA8W4 (csrc/ops/int4_ops.cpp: kDa8w4SymRange / kDa8w4AsymRange).
-_DA8W4_RANGE = {True: (-127, 127), False: (0, 255)}
-
-
 def _quantized_input(e: _Emitter, f: Found, shared: dict):
     """DA8W4's activation codes, scales and zero points of f.x: one xeon::quantize_per_token per input and
     symmetry, shared by every linear reading that input (q/k/v, gate/up), as Inductor alone shares torchao's
     quantization chain. Bit-identical to the quantization inside xeon::da8w4_linear (same C++ routine)."""
     key = (f.x, bool(f.symmetric))
     if key not in shared:
-        q = e.call(xeon.quantize_per_token.default, f.x, bool(f.symmetric), *_DA8W4_RANGE[bool(f.symmetric)])
+        qmin, qmax = layouts.ACT_RANGES["da8w4", bool(f.symmetric)]
+        q = e.call(xeon.quantize_per_token.default, f.x, bool(f.symmetric), qmin, qmax)
         shared[key] = (e.getitem(q, 0), e.call(aten.reshape.default, e.getitem(q, 1), [-1]),
                        e.call(aten.reshape.default, e.getitem(q, 2), [-1]))
     return shared[key]
