@@ -92,20 +92,20 @@ def weight_copies(M, wbytes):
 ROUNDS = 3
 
 
-def interleaved(calls, budget_s=0.6, probe=None):
+def interleaved(calls, budget_s=0.6, probe=None, rounds=ROUNDS):
     """Medians over the rounds of each call's per-round median, the per-round medians, and probe()'s value at
     the start of each round (the read ceiling of that moment, for decode sizes)."""
     per_round = {name: [] for name in calls}
     probes = []
-    for _ in range(ROUNDS):
+    for _ in range(rounds):
         if probe is not None:
             probes.append(probe())
         for name, f in calls.items():
-            per_round[name].append(median_time(f, budget_s=budget_s / ROUNDS))
+            per_round[name].append(median_time(f, budget_s=budget_s / rounds))
     return {name: statistics.median(v) for name, v in per_round.items()}, per_round, probes
 
 
-def bench_case(scheme, K, N, M, group, ceilings, baselines_on):
+def bench_case(scheme, K, N, M, group, ceilings, baselines_on, rounds=ROUNDS):
     g = torch.Generator().manual_seed(0)
     w = (torch.randn(N, K, generator=g) * 0.02).to(torch.bfloat16)
     x = torch.randn(M, K, generator=g).to(torch.bfloat16)
@@ -136,13 +136,13 @@ def bench_case(scheme, K, N, M, group, ceilings, baselines_on):
     # round's ceiling, the fraction the median of those; one above 100% means a wrong measurement, flagged.
     probe = (lambda: read_bandwidth(passes=len(READ_STREAMS))) if M <= SMALL_M else None
     with torch.no_grad():
-        t, per_round, probes = interleaved(calls, probe=probe)
+        t, per_round, probes = interleaved(calls, budget_s=0.2 * rounds, probe=probe, rounds=rounds)
     ours = t.pop("ours")
     base = t
     ops = 2.0 * M * N * K
     row = {"scheme": scheme, "K": K, "N": N, "M": M, "group": p.group_size, "path": xk.info()["selected_path"],
            "weight_copies": n, "ms": ours * 1e3, "gops": ops / ours / 1e9, "weight_gbs": wbytes / ours / 1e9,
-           "rounds": ROUNDS}
+           "rounds": rounds}
     if scheme in ("da8w8", "da8w4") and ceilings["int8_ops_per_s"]:
         row["frac_int8_peak"] = ops / ours / ceilings["int8_ops_per_s"]
     if M <= SMALL_M:
@@ -178,6 +178,8 @@ def main():
     ap.add_argument("--schemes", nargs="+", default=["da8w8", "a16w8", "da8w4", "a16w4"])
     ap.add_argument("--group", type=int, default=128, help="group size of the int4 schemes")
     ap.add_argument("--no-baselines", action="store_true")
+    ap.add_argument("--rounds", type=int, default=ROUNDS, help="interleaved rounds per case (more: steadier "
+                    "decode fractions on a noisy host)")
     ap.add_argument("--out", default=None, help="JSON path (default benchmarks/results/local/<host>-<time>.json)")
     args = ap.parse_args()
 
@@ -204,7 +206,7 @@ def main():
         for shape in args.shapes:
             K, N = (int(v) for v in shape.split("x"))
             for M in args.m:
-                r = bench_case(scheme, K, N, M, args.group, ceilings, not args.no_baselines)
+                r = bench_case(scheme, K, N, M, args.group, ceilings, not args.no_baselines, args.rounds)
                 print(fmt_row(r), flush=True)
                 rows.append(r)
                 # rewritten after every case, so a run cut short (a time limit) keeps what it measured

@@ -97,8 +97,9 @@ AMX = AVX512 + ("os_amx", "amx_tile", "amx_int8", "amx_bf16")
     (AVX2, "avx2"),
     (AVX512[:-1], "avx2"),  # AVX-512 without VNNI
     (AVX512, "avx512"),
-    (AVX512 + ("avx512_bf16",), "avx512_bf16"),
-    (AMX + ("avx512_bf16",), "avx512_bf16"),  # AMX refused, AVX512_BF16 there (Sapphire Rapids)
+    (AVX512 + ("avx512_bf16", "avx512_vbmi"), "avx512_bf16"),  # Zen 4 / Zen 5
+    (AVX512 + ("avx512_bf16",), "avx512"),  # Cooper Lake: no VBMI for the int4 decode kernel's vpermb
+    (AMX + ("avx512_bf16", "avx512_vbmi"), "avx512_bf16"),  # AMX refused, AVX512_BF16 there (Sapphire Rapids)
     (AMX + ("amx_permitted",), "amx"),
     (AMX, "avx512"),  # Linux refused the tile permission
     (tuple(n for n in AMX if n != "amx_bf16") + ("amx_permitted",), "avx512"),  # AMX-INT8 only

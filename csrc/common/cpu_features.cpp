@@ -31,6 +31,7 @@ CpuFeatures detect() {
   f.avx512bw = (ebx >> 30) & 1;
   f.avx512vl = (ebx >> 31) & 1;
   f.avx512_vnni = (ecx >> 11) & 1;
+  f.avx512_vbmi = (ecx >> 1) & 1;
   f.amx_bf16 = (edx >> 22) & 1;
   f.amx_tile = (edx >> 24) & 1;
   f.amx_int8 = (edx >> 25) & 1;

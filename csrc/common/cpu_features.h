@@ -7,7 +7,7 @@ namespace xeon {
 
 struct CpuFeatures {
   bool avx512f = false, avx512bw = false, avx512vl = false, avx512dq = false;
-  bool avx512_vnni = false, avx512_bf16 = false;
+  bool avx512_vnni = false, avx512_bf16 = false, avx512_vbmi = false;
   bool amx_tile = false, amx_int8 = false, amx_bf16 = false;
   bool os_avx512 = false;      // XCR0 enables opmask + ZMM state
   bool os_amx = false;         // XCR0 enables XTILECFG + XTILEDATA
@@ -33,7 +33,7 @@ constexpr FeatureBit kFeatureBits[] = {
     {"amx_bf16", &CpuFeatures::amx_bf16},       {"os_avx512", &CpuFeatures::os_avx512},
     {"os_amx", &CpuFeatures::os_amx},           {"amx_permitted", &CpuFeatures::amx_permitted},
     {"avx2", &CpuFeatures::avx2},               {"fma", &CpuFeatures::fma},
-    {"os_avx", &CpuFeatures::os_avx},
+    {"os_avx", &CpuFeatures::os_avx},           {"avx512_vbmi", &CpuFeatures::avx512_vbmi},
 };
 
 // Detected once per process (thread-safe); the AMX permission is requested

@@ -24,24 +24,34 @@ void a16w4_bf16_decode_tile(const A16w4Args& g, int64_t m0, int64_t nb, float* c
   for (int64_t gi = 0; gi < G; ++gi) {
     const int64_t p = (nb * G + gi) * kNBlockInt4;
     const uint8_t* wg = g.w + (nb * G + gi) * g.group * kInt4Half;
-    typename S::vf a[MR][2];
-    for (int i = 0; i < MR; ++i) a[i][0] = a[i][1] = S::zero_f();
-    for (int64_t kk = 0; kk < g.group; kk += 2) {
-      typename S::vi lo, hi;  // channels 0-15 and 16-31, k rows kk and kk + 1
-      S::int4_rows_as_bf16_pairs(wg + kk * kInt4Half, lo, hi);
-      const int64_t k = gi * g.group + kk;
-      for (int i = 0; i < MR; ++i) {
-        const typename S::vi xv = S::bcast_i32(g.x.bf16 + (m0 + i) * g.K + k);  // x[k], x[k + 1]
-        a[i][0] = S::dpbf16(a[i][0], xv, lo);
-        a[i][1] = S::dpbf16(a[i][1], xv, hi);
+    // NA independent sums per output vector: at one or two rows a single chain of vdpbf16ps would wait on
+    // the instruction's latency (one per 32 weight bytes) below the memory's rate (RESULTS.md, "A16W4 decode").
+    // Each product still passes through at most `group` roundings in its group's sum (the tests' bound).
+    constexpr int NA = MR <= 2 ? 2 : 1;
+    typename S::vf a[NA][MR][2];
+    for (int u = 0; u < NA; ++u)
+      for (int i = 0; i < MR; ++i) a[u][i][0] = a[u][i][1] = S::zero_f();
+    for (int64_t kk = 0; kk < g.group; kk += 2 * NA) {  // group: 32 to 256 (checked_layout)
+      for (int u = 0; u < NA; ++u) {
+        typename S::vi lo, hi;  // channels 0-15 and 16-31, k rows kk + 2u and kk + 2u + 1
+        S::int4_rows_as_bf16_pairs(wg + (kk + 2 * u) * kInt4Half, lo, hi);
+        const int64_t k = gi * g.group + kk + 2 * u;
+        for (int i = 0; i < MR; ++i) {
+          const typename S::vi xv = S::bcast_i32(g.x.bf16 + (m0 + i) * g.K + k);  // x[k], x[k + 1]
+          a[u][i][0] = S::dpbf16(a[u][i][0], xv, lo);
+          a[u][i][1] = S::dpbf16(a[u][i][1], xv, hi);
+        }
       }
     }
+    for (int u = 1; u < NA; ++u)
+      for (int i = 0; i < MR; ++i)
+        for (int h = 0; h < 2; ++h) a[0][i][h] = S::add_f(a[0][i][h], a[u][i][h]);
     const typename S::vf s0 = S::load_f(g.w_scale + p), s1 = S::load_f(g.w_scale + p + kInt4Half);
     const typename S::vf z0 = S::load_f(g.w_zero + p), z1 = S::load_f(g.w_zero + p + kInt4Half);
     for (int i = 0; i < MR; ++i) {
       const typename S::vf xs = S::bcast_f(g.x.group_sums[(m0 + i) * G + gi]);
-      y[i][0] = S::fma(z0, xs, S::fma(s0, a[i][0], y[i][0]));
-      y[i][1] = S::fma(z1, xs, S::fma(s1, a[i][1], y[i][1]));
+      y[i][0] = S::fma(z0, xs, S::fma(s0, a[0][i][0], y[i][0]));
+      y[i][1] = S::fma(z1, xs, S::fma(s1, a[0][i][1], y[i][1]));
     }
   }
   for (int i = 0; i < MR; ++i) {

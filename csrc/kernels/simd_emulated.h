@@ -144,7 +144,7 @@ struct Simd {
     return acc;
   }
   static void int4_rows_as_bf16_pairs(const uint8_t* p, vi& lo, vi& hi) {  // as simd_avx512_bf16's
-    op_counts::vec(3, 0, 0, 0, 8);
+    op_counts::vec(1, 0, 0, 0, 4);  // load, vpermb, vpsrlw, 2 x vpermw
     uint16_t l16[32], h16[32];
     for (int j = 0; j < 16; ++j)
       for (int r = 0; r < 2; ++r) {

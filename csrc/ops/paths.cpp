@@ -12,7 +12,8 @@ bool avx2_fma(const CpuFeatures& f) { return f.os_avx && f.avx2 && f.fma; }
 bool avx512_vnni(const CpuFeatures& f) {
   return f.os_avx512 && f.avx512f && f.avx512bw && f.avx512vl && f.avx512dq && f.avx512_vnni;
 }
-bool avx512_bf16(const CpuFeatures& f) { return avx512_vnni(f) && f.avx512_bf16; }
+// AVX512_VBMI too (vpermb in the int4 decode kernel): every CPU with AVX512_BF16 but Cooper Lake, which runs avx512.
+bool avx512_bf16(const CpuFeatures& f) { return avx512_vnni(f) && f.avx512_bf16 && f.avx512_vbmi; }
 // AMX-INT8 and AMX-BF16 tiles (and AVX-512 below the tile threshold), once Linux granted tile permission.
 bool amx(const CpuFeatures& f) {
   return avx512_vnni(f) && f.os_amx && f.amx_tile && f.amx_int8 && f.amx_bf16 && f.amx_permitted;
