@@ -57,7 +57,7 @@ def test_avx512_bf16_dispatch():
             assert stats()["bf16"] == 1 and stats()["tiles"] == 0 and stats()["rows"] == 8, (name, scheme)
             if min_rows > 1:  # below it: fp32 FMA, except A16W4's bf16 decode kernel (bf16 activations as they are)
                 linear_on(name, make_input((min_rows - 1, 64), torch.bfloat16, 2), p)
-                decode = scheme == "a16w4" and info[name]["a16w4_bf16_decode"]
+                decode = scheme == "a16w4" and min_rows - 1 < info[name]["a16w4_decode_rows"]
                 assert stats()["bf16"] == int(decode) and stats()["cols"] == (32 if decode else 16 * 4), (name, scheme)
             linear_on(name, make_input((64, 64), torch.float16, 2), p)
             assert stats()["bf16"] == 0, (name, scheme)
@@ -67,6 +67,30 @@ def test_avx512_bf16_dispatch():
         p = xk.pack_weight(make_input((48, 64), torch.float32, 1, 0.1), "da8w8")
         linear_on(name, make_input((64, 64), torch.bfloat16, 2), p)
         assert stats()["bf16"] == 0 and stats()["tiles"] == 0
+
+
+def test_a16w4_decode_dispatch():
+    # A16W4 with bf16 activations below a path's decode rows runs the int4 decode kernel (int4_decode.h: 4 rows
+    # x one 32-channel block; vdpbf16ps on the avx512_bf16 paths, fp32 FMA on the other AVX-512 ones); from
+    # those rows on the exact fp32-FMA kernel or the bf16 panel / tile kernels (8 rows per call); fp16
+    # activations never reach it; the paths without AVX-512 have none.
+    info = {p["name"]: p for p in xk._library.info()["paths"]}
+    p = xk.pack_weight(make_input((48, 64), torch.float32, 1, 0.1), "a16w4", 32)
+    ran = []
+    for name in ("avx512", "avx512_emulated", "amx", "amx_emulated", "avx512_bf16", "avx512_bf16_emulated"):
+        if name not in PATHS:
+            continue
+        rows = info[name]["a16w4_decode_rows"]
+        assert rows >= 2, name
+        linear_on(name, make_input((rows - 1, 64), torch.bfloat16, 2), p)
+        assert (stats()["rows"], stats()["cols"], stats()["tiles"], stats()["bf16"]) == (4, 32, 0, int("bf16" in name))
+        linear_on(name, make_input((rows - 1, 64), torch.float16, 2), p)
+        assert (stats()["rows"], stats()["bf16"]) == (8, 0), name
+        linear_on(name, make_input((rows, 64), torch.bfloat16, 2), p)
+        assert stats()["rows"] == 8, name
+        ran.append(name)
+    assert {"avx512_emulated", "amx_emulated", "avx512_bf16_emulated"} <= set(ran)  # every AVX2 + FMA machine
+    assert all(info[n]["a16w4_decode_rows"] == 0 for n in ("ref", "avx2", "amx_emulated_tiles"))
 
 
 def test_vector_paths_never_run_tiles():

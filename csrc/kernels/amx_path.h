@@ -2,6 +2,7 @@
 // amx path (isa_amx.cpp, hardware tiles) and amx_emulated (isa_amx_emulated.cpp, the software tile
 // model) build their tables from this one definition, so the emulated path reproduces amx's dispatch.
 #pragma once
+#include <algorithm>
 #include "kernels/avx512_blocking.h"
 #include "kernels/path_kernels.h"
 
@@ -20,7 +21,8 @@ constexpr int64_t kAmxTileMinRows = 8;
 template <class T, class S, int64_t kTileMinRows = kAmxTileMinRows>
 using AmxPathKernels =
     PathKernels<VnniPolicy<S, kAmxPathBlocking>, VnniInt4Policy<S, kAmxPathBlocking, kAvx512A16w4FmaBlocking>, AmxPolicy<T, kAmxPathBlocking>,
-                AmxInt4Policy<T, S, kAmxPathBlocking>, AmxBf16Policy<T, S, kAmxPathBlocking>, kTileMinRows>;
+                AmxInt4Policy<T, S, kAmxPathBlocking>, AmxBf16Policy<T, S, kAmxPathBlocking>, kTileMinRows, kTileMinRows,
+                Int4DecodePolicy<S, kAmxPathBlocking, Fp32Dot, std::min(kAvx512DecodeRows, kTileMinRows)>>;
 
 }  // namespace
 }  // namespace xeon

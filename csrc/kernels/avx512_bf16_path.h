@@ -8,8 +8,6 @@
 namespace xeon {
 namespace {
 
-// The avx512 path's VNNI / FMA blocking for DA8W8, DA8W4 and fp32 / fp16 activations.
-constexpr Blocking kAvx512Bf16VectorBlocking{.rows = 4, .col_blocks = 4, .task_rows = 256, .panel_bytes = 0};
 // vdpbf16ps: 8 rows x 2 blocks = 16 accumulators + 2 weight vectors + 1 broadcast of AVX-512's 32 registers;
 // a task panel's bf16 weights take half of a 1 MiB L2 (Zen 4 / Zen 5; Ice Lake has 1.25 MiB).
 constexpr Blocking kAvx512Bf16DotBlocking{.rows = 8, .col_blocks = 2, .task_rows = 256,
@@ -22,9 +20,9 @@ constexpr int64_t kAvx512Bf16MinRows = 8;
 
 template <class S>
 using Avx512Bf16PathKernels =
-    PathKernels<VnniPolicy<S, kAvx512Bf16VectorBlocking>, VnniInt4Policy<S, kAvx512Bf16VectorBlocking, kAvx512A16w4FmaBlocking>, void, void,
-                Bf16DotPolicy<S, kAvx512Bf16DotBlocking>, -1, kAvx512Bf16MinRows,
-                Bf16Int4DecodePolicy<S, kAvx512Bf16VectorBlocking>>;
+    PathKernels<VnniPolicy<S, kAvx512VectorBlocking>, VnniInt4Policy<S, kAvx512VectorBlocking, kAvx512A16w4FmaBlocking>,
+                void, void, Bf16DotPolicy<S, kAvx512Bf16DotBlocking>, -1, kAvx512Bf16MinRows,
+                Int4DecodePolicy<S, kAvx512VectorBlocking, Bf16PairDot, kAvx512Bf16MinRows>>;
 
 }  // namespace
 }  // namespace xeon

@@ -2,6 +2,7 @@
 // tile threshold, and the emulated forms, which mirror them).
 #pragma once
 #include "kernels/kernel_policies.h"
+#include "kernels/path_kernels.h"
 
 namespace xeon {
 namespace {
@@ -14,6 +15,23 @@ namespace {
 // against 4.49 / 33.0 / 292 ms at 4 rows. DA8W4's VNNI kernel at 8 rows was slower (M = 128 / 1024: 6.50 /
 // 50.9 ms against 5.97 / 48.9 ms) and keeps the vector blocking of its path.
 constexpr Blocking kAvx512A16w4FmaBlocking{.rows = 8, .col_blocks = 1, .task_rows = 256, .panel_bytes = 0};
+
+// The VNNI / FMA kernels: 4 rows x 4 blocks, 16 accumulators + 4 weight vectors + 1 broadcast = 21 of the 32
+// vector registers. Tasks of 256 rows: the weight panel of a task is reused from cache across its M-blocks.
+constexpr Blocking kAvx512VectorBlocking{.rows = 4, .col_blocks = 4, .task_rows = 256, .panel_bytes = 0};
+
+// Rows below which A16W4 with bf16 activations runs the fp32 decode kernel (int4_decode.h Fp32Dot, 4 rows per
+// call) on the avx512 and amx paths rather than the fp32-FMA kernel (8 rows per call). Measured on AMD EPYC
+// Zen 4 with the avx512 path forced (2 threads, K = N = 4096, group 128, cold weights, 7 interleaved rounds
+// in one process, 2026-11-29), decode / FMA kernel: M = 1: 1.34x, 2: 1.29x, 4: 1.18x, 5: 0.98x, 6: 0.98x,
+// 7: 0.94x.
+constexpr int64_t kAvx512DecodeRows = 5;
+
+// The avx512 path (isa_avx512.cpp) and avx512_emulated (isa_avx512_emulated.cpp) on SIMD backend S.
+template <class S>
+using Avx512PathKernels =
+    PathKernels<VnniPolicy<S, kAvx512VectorBlocking>, VnniInt4Policy<S, kAvx512VectorBlocking, kAvx512A16w4FmaBlocking>,
+                void, void, void, -1, -1, Int4DecodePolicy<S, kAvx512VectorBlocking, Fp32Dot, kAvx512DecodeRows>>;
 
 }  // namespace
 }  // namespace xeon

@@ -12,11 +12,7 @@
 #include "kernels/avx512_bf16_path.h"
 
 namespace xeon {
-namespace {
-using S = simd_emulated::Simd;
-constexpr Blocking kBlocking{.rows = 4, .col_blocks = 4, .task_rows = 256, .panel_bytes = 0};  // as avx512
-}  // namespace
-const KernelTable kAvx512EmulatedKernels = VectorPathKernels<S, kBlocking, kAvx512A16w4FmaBlocking>::table(nullptr, nullptr);
-const KernelTable kAvx512Bf16EmulatedKernels = Avx512Bf16PathKernels<S>::table(nullptr, nullptr);
+const KernelTable kAvx512EmulatedKernels = Avx512PathKernels<simd_emulated::Simd>::table(nullptr, nullptr);
+const KernelTable kAvx512Bf16EmulatedKernels = Avx512Bf16PathKernels<simd_emulated::Simd>::table(nullptr, nullptr);
 }  // namespace xeon
 #pragma GCC pop_options

@@ -7,7 +7,7 @@
 #include "kernels/amx_microkernel.h"
 #include "kernels/bf16_weights.h"
 #include "kernels/gemm_driver.h"
-#include "kernels/int4_bf16_decode.h"
+#include "kernels/int4_decode.h"
 #include "kernels/int4_microkernel.h"
 #include "kernels/vnni_microkernel.h"
 
@@ -63,15 +63,16 @@ struct VnniInt4Policy {
   }
 };
 
-// A16W4 with bf16 activations below the bf16 panel kernels' rows: one 32-channel int4 N-block per call, up to
-// B.rows rows, codes straight into vdpbf16ps (int4_bf16_decode.h).
-template <class S, Blocking B>
-struct Bf16Int4DecodePolicy {
-  static constexpr int64_t kRows = B.rows, kCols = kNBlockInt4, kTaskRows = B.task_rows;
-  static constexpr bool kWidePanels = false, kTiles = false, kBf16 = true;
+// A16W4 with bf16 activations below kBelowRows rows: one 32-channel int4 N-block per call, up to B.rows rows,
+// codes straight into the dot-product step Dot (int4_decode.h: Bf16PairDot or Fp32Dot).
+template <class S, Blocking B, template <class> class Dot, int64_t kBelow>
+struct Int4DecodePolicy {
+  static constexpr int64_t kRows = B.rows, kCols = kNBlockInt4, kTaskRows = B.task_rows, kBelowRows = kBelow;
+  static constexpr bool kWidePanels = false, kTiles = false, kBf16 = Dot<S>::kBf16;  // kBf16: gemm_stats
+  static constexpr bool kF32Acts = Dot<S>::kF32Acts;  // the driver widens the activations to g.x.f32
   static void block(const A16w4Args& g, int64_t m0, int64_t rows, int64_t nb0, int64_t, float* c, int64_t ldc) {
-    dispatch_shape<B.rows, 1>(rows, 1,
-                              [&]<int R, int>() { a16w4_bf16_decode_tile<S, R>(g, m0, nb0 / kInt4Blocks16, c, ldc); });
+    dispatch_shape<B.rows, 1>(
+        rows, 1, [&]<int R, int>() { a16w4_decode_tile<S, Dot<S>, R>(g, m0, nb0 / kInt4Blocks16, c, ldc); });
   }
 };
 

@@ -15,7 +15,7 @@ namespace xeon {
 namespace {
 
 template <class VecInt8, class VecInt4, class TileDa8w8 = void, class TileDa8w4 = void, class Bf16 = void,
-          int64_t kTileMinRows = -1, int64_t kBf16MinRows = kTileMinRows, class Bf16Int4Decode = void>
+          int64_t kTileMinRows = -1, int64_t kBf16MinRows = kTileMinRows, class Int4Decode = void>
 struct PathKernels {
   static bool tiles(int64_t M) { return kTileMinRows >= 0 && M >= kTileMinRows; }
 
@@ -32,7 +32,7 @@ struct PathKernels {
   // bf16 activations go to the bf16 dot-product kernels (AMX-BF16 tiles, vdpbf16ps) as they are, from
   // kBf16MinRows rows on and K a multiple of the kernel's k step; fp32 and fp16 activations, and the rows
   // below the threshold, to the fp32-FMA kernels (rounding fp32 / fp16 to bf16 would lose precision),
-  // except A16W4's bf16 rows below it on a path with the bf16 decode kernel (its codes are exact in bf16).
+  // except A16W4's bf16 rows below Int4Decode::kBelowRows on a path with a decode kernel (int4_decode.h).
   template <class Vec, class Args>
   static void a16(Args g) {
     if constexpr (!std::is_void_v<Bf16>) {
@@ -41,12 +41,13 @@ struct PathKernels {
         return gemm<Bf16>(g);
       }
     }
-    if constexpr (!std::is_void_v<Bf16Int4Decode> && std::is_same_v<Args, A16w4Args>) {
-      if (g.x.dtype == ScalarType::BFloat16) {
+    if constexpr (!std::is_void_v<Int4Decode> && std::is_same_v<Args, A16w4Args>) {
+      if (g.x.dtype == ScalarType::BFloat16 && g.M < Int4Decode::kBelowRows) {
         g.x.bf16 = static_cast<const BFloat16*>(g.x.x);
-        std::unique_ptr<float[]> sums;
+        std::unique_ptr<float[]> sums, widened;
         g.x.group_sums = a16_group_sums(g.x.bf16, g.M, g.K, g.group, sums);
-        return gemm<Bf16Int4Decode>(g);
+        if constexpr (Int4Decode::kF32Acts) g.x.f32 = a16_rows_as_f32(g.x, g.M, g.K, widened);
+        return gemm<Int4Decode>(g);
       }
     }
     std::unique_ptr<float[]> buf;
@@ -56,13 +57,18 @@ struct PathKernels {
   static void a16w8(const A16w8Args& g) { a16<VecInt8>(g); }
   static void a16w4(const A16w4Args& g) { a16<typename VecInt4::A16w4>(g); }
 
+  static constexpr int64_t decode_rows() {
+    if constexpr (std::is_void_v<Int4Decode>) return 0;
+    else return Int4Decode::kBelowRows;
+  }
+
   static KernelTable table(int64_t (*int8_peak_loop)(int64_t),
                            int64_t (*read_loop)(const uint8_t*, int64_t, int64_t)) {
     int64_t bf16_k = 0;
     if constexpr (!std::is_void_v<Bf16>) bf16_k = Bf16::kKMultiple;
     return {&da8w8, &a16w8, &da8w4, &a16w4, std::is_void_v<TileDa8w8> ? -1 : kTileMinRows,
             std::is_void_v<Bf16> ? -1 : kBf16MinRows, bf16_k, int8_peak_loop, read_loop,
-            !std::is_void_v<Bf16Int4Decode>, &quantize_rows_simd<typename VecInt8::Simd>};
+            decode_rows(), &quantize_rows_simd<typename VecInt8::Simd>};
   }
 };
 

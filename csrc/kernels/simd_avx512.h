@@ -3,6 +3,7 @@
 #pragma once
 #include <immintrin.h>
 #include <cstdint>
+#include "kernels/int4_code_tables.h"
 
 namespace xeon::simd_avx512 {
 
@@ -31,6 +32,15 @@ struct Simd {
     hi = _mm512_and_si512(_mm512_srli_epi16(x, 4), m);
   }
   // 16 packed bytes -> 16 low nibbles and 16 high nibbles as fp32.
+  // One int4 k row (16 bytes; byte j holds channel j in its low nibble, channel 16 + j in its high one) as
+  // exact fp32 q - 8: lo lane l channel l, hi channel 16 + l. vpermps reads index bits 3:0 only, so the
+  // zero-extended byte indexes the table by its low nibble, and shifted right by 4 by its high one.
+  static void int4_row_minus_eight_as_f(const uint8_t* p, vf& lo, vf& hi) {
+    const __m512i d = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+    const __m512 table = _mm512_load_ps(kInt4MinusEightF32);
+    lo = _mm512_permutexvar_ps(d, table);
+    hi = _mm512_permutexvar_ps(_mm512_srli_epi32(d, 4), table);
+  }
   static void load_u4x32_as_f(const uint8_t* p, vf& lo, vf& hi) {
     const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
     const __m128i m = _mm_set1_epi8(0x0F);

@@ -5,7 +5,7 @@
 #include <array>
 #include <cstdint>
 #include "kernels/simd_avx512.h"
-#include "kernels/bf16_semantics.h"
+#include "kernels/int4_code_tables.h"
 
 namespace xeon::simd_avx512_bf16 {
 

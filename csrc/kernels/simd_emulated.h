@@ -5,6 +5,7 @@
 #pragma once
 #include <cmath>
 #include "kernels/bf16_semantics.h"
+#include "kernels/int4_code_tables.h"
 #include "kernels/op_counts.h"
 #include <cstdint>
 #include <cstring>
@@ -72,6 +73,10 @@ struct Simd {
     uint8_t* l = reinterpret_cast<uint8_t*>(lo.v);
     uint8_t* h = reinterpret_cast<uint8_t*>(hi.v);
     for (int i = 0; i < 64; ++i) { l[i] = b[i] & 0x0F; h[i] = b[i] >> 4; }
+  }
+  static void int4_row_minus_eight_as_f(const uint8_t* p, vf& lo, vf& hi) {  // as simd_avx512's
+    op_counts::vec(1, 0, 0, 0, 4);  // load + vpmovzxbd, vpsrld, 2 x vpermps
+    for (int l = 0; l < 16; ++l) lo.v[l] = kInt4MinusEightF32[p[l] & 0x0F], hi.v[l] = kInt4MinusEightF32[p[l] >> 4];
   }
   static void load_u4x32_as_f(const uint8_t* p, vf& lo, vf& hi) {
     op_counts::vec(1, 0, 0, 2, 5);

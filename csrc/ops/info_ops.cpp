@@ -40,7 +40,7 @@ Tensor info(int64_t features) {
         .field("tile_min_rows", p.kernels->tile_min_rows)
         .field("bf16_min_rows", p.kernels->bf16_min_rows)
         .field("bf16_k_multiple", p.kernels->bf16_k_multiple)
-        .field("a16w4_bf16_decode", p.kernels->a16w4_bf16_decode)
+        .field("a16w4_decode_rows", p.kernels->a16w4_decode_rows)
         .field("int8_peak_probe", p.kernels->int8_peak_loop != nullptr)
         .field("what", p.what)
         .end_object();

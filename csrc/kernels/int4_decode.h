@@ -1,0 +1,93 @@
+// A16W4 with bf16 activations at decode sizes (fewer rows than the path's bf16 panel kernels start at, or
+// below kDecodeRows where it has none): the int4 codes read once, at the memory's rate, without
+// dequantizing each weight.
+//
+// y[m, n] = sum_g s[n, g] * A[m, n, g] + z[n, g] * X[m, g], with A = sum_{k in g} (q[n, k] - 8) * x[m, k] and
+// X = sum_{k in g} x[m, k] (A16Activations::group_sums, once per call). q - 8 lies in [-8, 7] and x is bf16,
+// so every product x (q - 8) is exact in fp32 (at most 8 + 4 significant bits), in either dot-product step:
+//   Bf16PairDot  vdpbf16ps (AVX512_BF16): two k rows of codes per instruction as bf16 pairs
+//                (S::int4_rows_as_bf16_pairs);
+//   Fp32Dot      fp32 FMA (AVX-512 without BF16): one k row, codes as fp32 (S::int4_row_minus_eight_as_f),
+//                the activations widened to fp32 once per call;
+// where the exact fp32-FMA kernel (int4_microkernel.h) spends a subtract, a multiply-add and a multiply-add
+// per weight. The sums run in another order than the reference's sum_k x * ((q - 8) s + z): the tests hold
+// this kernel to that order's error bound (conftest).
+#pragma once
+#include <cstdint>
+#include "kernels/gemm_args.h"
+#include "kernels/int4_microkernel.h"
+
+namespace xeon {
+namespace {
+
+template <class S>
+struct Bf16PairDot {
+  using W = typename S::vi;
+  using X = typename S::vi;
+  static constexpr int kK = 2;             // k rows per step
+  static constexpr bool kBf16 = true;      // a bf16 dot-product instruction
+  static constexpr bool kF32Acts = false;  // reads g.x.bf16
+  static void codes(const uint8_t* p, W& lo, W& hi) { S::int4_rows_as_bf16_pairs(p, lo, hi); }
+  static X act(const A16w4Args& g, int64_t m, int64_t k) { return S::bcast_i32(g.x.bf16 + m * g.K + k); }
+  static typename S::vf dot(typename S::vf acc, const X& x, const W& w) { return S::dpbf16(acc, x, w); }
+};
+
+template <class S>
+struct Fp32Dot {
+  using W = typename S::vf;
+  using X = typename S::vf;
+  static constexpr int kK = 1;
+  static constexpr bool kBf16 = false;
+  static constexpr bool kF32Acts = true;  // reads g.x.f32
+  static void codes(const uint8_t* p, W& lo, W& hi) { S::int4_row_minus_eight_as_f(p, lo, hi); }
+  static X act(const A16w4Args& g, int64_t m, int64_t k) { return S::bcast_f(g.x.f32[m * g.K + k]); }
+  static typename S::vf dot(typename S::vf acc, const X& x, const W& w) { return S::fma(x, w, acc); }
+};
+
+// MR rows from m0, int4 N-block nb (32 channels): c[i][0:32] = y (before bias).
+template <class S, class Dot, int MR>
+void a16w4_decode_tile(const A16w4Args& g, int64_t m0, int64_t nb, float* c, int64_t ldc) {
+  const int64_t G = g.K / g.group;
+  typename S::vf y[MR][2];
+  for (int i = 0; i < MR; ++i) y[i][0] = y[i][1] = S::zero_f();
+  for (int64_t gi = 0; gi < G; ++gi) {
+    const int64_t p = (nb * G + gi) * kNBlockInt4;
+    const uint8_t* wg = g.w + (nb * G + gi) * g.group * kInt4Half;
+    // NA independent sums per output vector: at one or two rows a single chain of dot steps would wait on
+    // the instruction's latency (one step per 16 or 32 weight bytes) below the memory's rate (RESULTS.md,
+    // "A16W4 decode"). Each product still passes through at most `group` roundings in its group's sum.
+    constexpr int NA = MR <= 2 ? 2 : 1;
+    typename S::vf a[NA][MR][2];
+    for (int u = 0; u < NA; ++u)
+      for (int i = 0; i < MR; ++i) a[u][i][0] = a[u][i][1] = S::zero_f();
+    for (int64_t kk = 0; kk < g.group; kk += Dot::kK * NA) {  // group: 32 to 256 (checked_layout)
+      for (int u = 0; u < NA; ++u) {
+        typename Dot::W lo, hi;  // channels 0-15 and 16-31, k rows from kk + kK u
+        Dot::codes(wg + (kk + Dot::kK * u) * kInt4Half, lo, hi);
+        const int64_t k = gi * g.group + kk + Dot::kK * u;
+        for (int i = 0; i < MR; ++i) {
+          const typename Dot::X xv = Dot::act(g, m0 + i, k);
+          a[u][i][0] = Dot::dot(a[u][i][0], xv, lo);
+          a[u][i][1] = Dot::dot(a[u][i][1], xv, hi);
+        }
+      }
+    }
+    for (int u = 1; u < NA; ++u)
+      for (int i = 0; i < MR; ++i)
+        for (int h = 0; h < 2; ++h) a[0][i][h] = S::add_f(a[0][i][h], a[u][i][h]);
+    const typename S::vf s0 = S::load_f(g.w_scale + p), s1 = S::load_f(g.w_scale + p + kInt4Half);
+    const typename S::vf z0 = S::load_f(g.w_zero + p), z1 = S::load_f(g.w_zero + p + kInt4Half);
+    for (int i = 0; i < MR; ++i) {
+      const typename S::vf xs = S::bcast_f(g.x.group_sums[(m0 + i) * G + gi]);
+      y[i][0] = S::fma(z0, xs, S::fma(s0, a[0][i][0], y[i][0]));
+      y[i][1] = S::fma(z1, xs, S::fma(s1, a[0][i][1], y[i][1]));
+    }
+  }
+  for (int i = 0; i < MR; ++i) {
+    S::store_f(c + i * ldc, y[i][0]);
+    S::store_f(c + i * ldc + kInt4Half, y[i][1]);
+  }
+}
+
+}  // namespace
+}  // namespace xeon
