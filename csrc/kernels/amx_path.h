@@ -20,8 +20,9 @@ constexpr int64_t kAmxTileMinRows = 8;
 
 template <class T, class S, int64_t kTileMinRows = kAmxTileMinRows>
 using AmxPathKernels =
-    PathKernels<VnniPolicy<S, kAmxPathBlocking>, VnniInt4Policy<S, kAmxPathBlocking, kAvx512A16w4FmaBlocking>, AmxPolicy<T, kAmxPathBlocking>,
-                AmxInt4Policy<T, S, kAmxPathBlocking>, AmxBf16Policy<T, S, kAmxPathBlocking>, kTileMinRows, kTileMinRows,
+    PathKernels<VnniPolicy<S, kAmxPathBlocking>, VnniInt4Policy<S, kAmxPathBlocking, kAvx512A16w4FmaBlocking>,
+                AmxPolicy<T, kAmxPathBlocking>, AmxInt4Policy<T, S, kAmxPathBlocking>,
+                AmxBf16Policy<T, S, kAmxPathBlocking>, kTileMinRows, kTileMinRows,
                 Int4DecodePolicy<S, kAmxPathBlocking, Fp32Dot, std::min(kAvx512DecodeRows, kTileMinRows)>>;
 
 }  // namespace

@@ -99,7 +99,8 @@ std::string amx_model_fault_report() {
   return j.str();
 }
 
-const KernelTable kAmxEmulatedKernels = AmxPathKernels<amx_emulated::Tiles, simd_emulated::Simd>::table(nullptr, nullptr);
+const KernelTable kAmxEmulatedKernels =
+    AmxPathKernels<amx_emulated::Tiles, simd_emulated::Simd>::table(nullptr, nullptr);
 const KernelTable kAmxEmulatedTilesKernels =
     AmxPathKernels<amx_emulated::Tiles, simd_emulated::Simd, 0>::table(nullptr, nullptr);
 }  // namespace xeon

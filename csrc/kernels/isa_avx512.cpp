@@ -9,7 +9,9 @@
 #include "kernels/read_probe.h"
 
 namespace xeon {
-const KernelTable kAvx512Kernels =
-    Avx512PathKernels<simd_avx512::Simd>::table(&vnni_peak_loop<simd_avx512::Simd>, &stream_read_loop<simd_avx512::Simd>);
+namespace {
+using S = simd_avx512::Simd;
+}  // namespace
+const KernelTable kAvx512Kernels = Avx512PathKernels<S>::table(&vnni_peak_loop<S>, &stream_read_loop<S>);
 }  // namespace xeon
 #pragma GCC pop_options

@@ -56,7 +56,8 @@ struct VnniInt4Policy {
   static constexpr int64_t kRows = B.rows, kCols = kNBlockInt4, kTaskRows = B.task_rows;
   static constexpr bool kWidePanels = false, kTiles = false, kBf16 = false;
   static void block(const Da8w4Args& g, int64_t m0, int64_t rows, int64_t nb0, int64_t, float* c, int64_t ldc) {
-    dispatch_shape<B.rows, 1>(rows, 1, [&]<int R, int>() { da8w4_vnni_tile<S, R>(g, m0, nb0 / kInt4Blocks16, c, ldc); });
+    dispatch_shape<B.rows, 1>(rows, 1,
+                              [&]<int R, int>() { da8w4_vnni_tile<S, R>(g, m0, nb0 / kInt4Blocks16, c, ldc); });
   }
   static void block(const A16w4Args& g, int64_t m0, int64_t rows, int64_t nb0, int64_t, float* c, int64_t ldc) {
     dispatch_shape<B.rows, 1>(rows, 1, [&]<int R, int>() { a16w4_fma_tile<S, R>(g, m0, nb0 / kInt4Blocks16, c, ldc); });

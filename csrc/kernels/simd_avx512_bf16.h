@@ -29,7 +29,8 @@ struct Simd : simd_avx512::Simd {
     // 2j + 1's row k + 1's; each high byte repeats its low one. vpermw reads index bits 4:0 only, i.e. a
     // word's low nibble plus one bit the table's upper copy ignores, so neither lookup needs a mask (a
     // word shifted right by 4 brings the high nibble down, plus one high-byte bit, ignored the same way).
-    // One cross-lane shuffle where zero-extending and unpacking the rows took four (RESULTS.md, "int4 decode conversion").
+    // One cross-lane shuffle where zero-extending and unpacking the rows took four (RESULTS.md, "A16W4
+    // decode: cheaper code conversion").
     const __m512i rows = _mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
     const __m512i pairs = _mm512_permutexvar_epi8(_mm512_load_si512(kInterleaveRowBytes.data()), rows);
     const __m512i table = _mm512_load_si512(kInt4MinusEightBf16);
