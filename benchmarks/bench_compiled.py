@@ -6,11 +6,13 @@ of interleaved rounds; compile times apart.
 
 Variants per scheme and M, each a torch.compile of its own copy of torchao's module with `freezing=True`:
 "inductor" (Inductor alone), "max-autotune" (Inductor alone with max_autotune: its own GEMM templates where it has
-them, else the same extern kernels), "register" (Inductor + xeon_kernels.inductor.register()), and "xeon eager"
-(the eager xeon module on the same codes, xk.from_torchao). A "bf16 linear" row per M measures what torch.compile
-itself adds around one op call on this machine: "overhead" rows time a 64 x 64 DA8W8 linear (a few microseconds of
-work) compiled with register() against the same xeon op called eagerly, and `x * 2` on the same input compiled
-against eager (torch.compile's fixed cost without any xeon code). Compile times are from a cold Inductor cache
+them, else the same extern kernels), "register" (Inductor + xeon_kernels.inductor.register()), "xeon eager" (the
+eager xeon module on the same codes, xk.from_torchao), and "register: generated code alone" (the `call` of the
+module Inductor generated for the register variant, called without Dynamo's frame evaluation, guards and
+AOTAutograd's runtime wrappers: where the compiled call's time goes). What torch.compile itself adds around one
+op call on this machine: "overhead" rows time a 64 x 64 DA8W8 linear (a few microseconds of work) compiled with
+register() against the same xeon op called eagerly, and `x * 2` on the same input compiled against eager
+(torch.compile's fixed cost without any xeon code). Compile times are from a cold Inductor cache
 (a fresh TORCHINDUCTOR_CACHE_DIR per run).
 
 All variants of a case are compiled first and then timed with `torch.compiler.set_stance("fail_on_recompile")`:
@@ -50,15 +52,26 @@ def configs():
 
 def compile_one(model, x, register, **options):
     """torch.compile of a copy of model with freezing (+ options), compiled now by one call; (callable, seconds)."""
+    f, seconds, _ = compile_with_code(model, x, register, **options)
+    return f, seconds
+
+
+def compile_with_code(model, x, register, **options):
+    """compile_one, plus the `call` of the Python module Inductor generated for the graph (PyCodeCache's last
+    module with one): the generated code alone, without Dynamo's frame evaluation, guards and AOTAutograd's
+    runtime wrappers; with freezing its only argument is the input."""
     import torch._inductor.config as inductor_config
+    from torch._inductor.codecache import PyCodeCache
     (xi.register if register else xi.unregister)()
+    loaded = len(PyCodeCache.modules)
     with inductor_config.patch(freezing=True, **options):
         f = torch.compile(copy.deepcopy(model))
         t0 = time.perf_counter()
         f(x)
         seconds = time.perf_counter() - t0
     xi.unregister()
-    return f, seconds
+    generated = [m.call for m in PyCodeCache.modules[loaded:] if hasattr(m, "call")]
+    return f, seconds, (generated[-1] if generated else None)
 
 
 def interleaved_medians(calls, budget_s=2.0, rounds=5):
@@ -129,18 +142,28 @@ def main():
                 variants = {"inductor": compile_one(model, x, False)}
                 if not args.no_max_autotune:
                     variants["max-autotune"] = compile_one(model, x, False, max_autotune=True)
-                variants["register"] = compile_one(model, x, True)
-                t = time_case(variants, x, {"xeon eager": lambda: ours(x)})
+                f, seconds, code = compile_with_code(model, x, True)
+                variants["register"] = (f, seconds)
+                extra = {"xeon eager": lambda: ours(x)}
+                if code is not None:  # where the compiled call's time goes: the generated code alone
+                    extra["register: generated code alone"] = lambda: code([x])
+                t = time_case(variants, x, extra)
                 best_inductor = min(t["inductor"], t.get("max-autotune", float("inf")))
                 row = dict(scheme=scheme, m=m, n=args.n, k=args.k, **{f"{k} ms": v * 1e3 for k, v in t.items()},
                            **{f"compile_s_{k}": s for k, (_, s) in variants.items()},
                            speedup_vs_best_inductor=best_inductor / t["register"],
                            register_vs_eager=t["register"] / t["xeon eager"],
                            register_minus_eager_us=(t["register"] - t["xeon eager"]) * 1e6)
+                if code is not None:
+                    row["generated_code_vs_eager"] = t["register: generated code alone"] / t["xeon eager"]
+                    row["dynamo_and_wrappers_us"] = (t["register"] - t["register: generated code alone"]) * 1e6
                 rows.append(row)
                 print(f"{scheme} M={m}: " + ", ".join(f"{k} {v * 1e3:.3f} ms" for k, v in t.items())
                       + f"; register {row['speedup_vs_best_inductor']:.2f}x the best Inductor, "
-                      f"{row['register_vs_eager']:.2f}x eager's time; compile "
+                      f"{row['register_vs_eager']:.2f}x eager's time"
+                      + (f" (generated code alone {row['generated_code_vs_eager']:.2f}x; Dynamo and the runtime "
+                         f"wrappers {row['dynamo_and_wrappers_us']:.0f} us)" if code is not None else "")
+                      + "; compile "
                       + ", ".join(f"{k} {s:.1f} s" for k, (_, s) in variants.items()), flush=True)
     write_results(args.out, machine=machine, options={"freezing": True}, rows=rows)
 
