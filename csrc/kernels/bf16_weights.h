@@ -24,7 +24,6 @@ const uint16_t* dequantized_a16w4_block(const A16w4Args& g, int64_t nb) {
   const int64_t half_bytes = g.K * kInt4Half * 2;
   return reinterpret_cast<const uint16_t*>(thread_cached_block<1>(g.call_id, nb, 2 * half_bytes, [&](uint8_t* dst) {
     const int64_t G = g.K / g.group;
-    const typename S::vf eight = S::bcast_f(8.f);
     uint16_t* out[2] = {reinterpret_cast<uint16_t*>(dst), reinterpret_cast<uint16_t*>(dst + half_bytes)};
     for (int64_t gi = 0; gi < G; ++gi) {
       const int64_t p = (nb * G + gi) * kNBlockInt4;
@@ -33,12 +32,11 @@ const uint16_t* dequantized_a16w4_block(const A16w4Args& g, int64_t nb) {
       const uint8_t* wg = g.w + (nb * G + gi) * g.group * kInt4Half;
       for (int64_t kk = 0; kk < g.group; kk += 2) {
         typename S::vf q[2][2];  // [k parity][half]
-        S::load_u4x32_as_f(wg + kk * kInt4Half, q[0][0], q[0][1]);
-        S::load_u4x32_as_f(wg + (kk + 1) * kInt4Half, q[1][0], q[1][1]);
+        S::int4_row_minus_eight_as_f(wg + kk * kInt4Half, q[0][0], q[0][1]);  // exact q - 8
+        S::int4_row_minus_eight_as_f(wg + (kk + 1) * kInt4Half, q[1][0], q[1][1]);
         const int64_t k = gi * g.group + kk;
         for (int h = 0; h < 2; ++h)
-          S::store_bf16_pairs(out[h] + k * kInt4Half, S::fma(S::sub_f(q[0][h], eight), s[h], z[h]),
-                              S::fma(S::sub_f(q[1][h], eight), s[h], z[h]));
+          S::store_bf16_pairs(out[h] + k * kInt4Half, S::fma(q[0][h], s[h], z[h]), S::fma(q[1][h], s[h], z[h]));
       }
     }
   }));

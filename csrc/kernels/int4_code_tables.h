@@ -19,6 +19,10 @@ constexpr std::array<uint16_t, 32> int4_minus_eight_bf16() {
 alignas(64) constexpr std::array<uint16_t, 32> kInt4MinusEightBf16Table = int4_minus_eight_bf16();
 constexpr const uint16_t* kInt4MinusEightBf16 = kInt4MinusEightBf16Table.data();
 
+// q - 8 in int8, indexed by q: pshufb's 16-byte table (indices 0-15 select; none has bit 7 set).
+alignas(16) constexpr std::array<int8_t, 16> kInt4MinusEightI8Table = {-8, -7, -6, -5, -4, -3, -2, -1,
+                                                                     0,  1,  2,  3,  4,  5,  6,  7};
+
 // q - 8 in fp32, indexed by q: vpermps's 16-entry table (it reads index bits 3:0 only).
 constexpr std::array<float, 16> int4_minus_eight_f32() {
   std::array<float, 16> t{};

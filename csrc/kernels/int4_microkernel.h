@@ -79,7 +79,6 @@ void da8w4_vnni_tile(const Da8w4Args& g, int64_t m0, int64_t nb, float* c, int64
 template <class S, int MR>
 void a16w4_fma_tile(const A16w4Args& g, int64_t m0, int64_t nb, float* c, int64_t ldc) {
   const int64_t G = g.K / g.group;
-  const typename S::vf eight = S::bcast_f(8.f);  // tinygemm's mid point of [0, 15]
   typename S::vf acc[MR][2];
   for (int i = 0; i < MR; ++i) acc[i][0] = acc[i][1] = S::zero_f();
   for (int64_t gi = 0; gi < G; ++gi) {
@@ -89,9 +88,9 @@ void a16w4_fma_tile(const A16w4Args& g, int64_t m0, int64_t nb, float* c, int64_
     const uint8_t* wg = g.w + (nb * G + gi) * g.group * kInt4Half;
     for (int64_t kk = 0; kk < g.group; ++kk) {
       typename S::vf q0, q1;
-      S::load_u4x32_as_f(wg + kk * kInt4Half, q0, q1);
-      const typename S::vf w0 = S::fma(S::sub_f(q0, eight), s0, z0);
-      const typename S::vf w1 = S::fma(S::sub_f(q1, eight), s1, z1);
+      S::int4_row_minus_eight_as_f(wg + kk * kInt4Half, q0, q1);  // exact q - 8
+      const typename S::vf w0 = S::fma(q0, s0, z0);
+      const typename S::vf w1 = S::fma(q1, s1, z1);
       const int64_t k = gi * g.group + kk;
       for (int i = 0; i < MR; ++i) {
         const typename S::vf xv = S::bcast_f(g.x.f32[(m0 + i) * g.K + k]);

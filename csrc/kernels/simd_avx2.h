@@ -6,6 +6,7 @@
 #pragma once
 #include <immintrin.h>
 #include <cstdint>
+#include "kernels/int4_code_tables.h"
 
 namespace xeon::simd_avx2 {
 
@@ -45,12 +46,16 @@ struct Simd {
     lo = {_mm256_and_si256(x.lo, m), _mm256_and_si256(x.hi, m)};
     hi = {_mm256_and_si256(_mm256_srli_epi16(x.lo, 4), m), _mm256_and_si256(_mm256_srli_epi16(x.hi, 4), m)};
   }
-  static void load_u4x32_as_f(const uint8_t* p, vf& lo, vf& hi) {
+  // One int4 k row (16 bytes; byte j: channel j low nibble, channel 16 + j high) as exact fp32 q - 8: the
+  // nibbles index pshufb's int8 table of q - 8, then sign-extend and convert (no subtract).
+  static void int4_row_minus_eight_as_f(const uint8_t* p, vf& lo, vf& hi) {
     const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
     const __m128i m = _mm_set1_epi8(0x0F);
-    const __m128i l = _mm_and_si128(x, m), h = _mm_and_si128(_mm_srli_epi16(x, 4), m);
-    lo = {_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(l)), _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(l, 8)))};
-    hi = {_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(h)), _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(h, 8)))};
+    const __m128i table = _mm_load_si128(reinterpret_cast<const __m128i*>(kInt4MinusEightI8Table.data()));
+    const __m128i l = _mm_shuffle_epi8(table, _mm_and_si128(x, m));
+    const __m128i h = _mm_shuffle_epi8(table, _mm_and_si128(_mm_srli_epi16(x, 4), m));
+    lo = {_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(l)), _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(l, 8)))};
+    hi = {_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(h)), _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(h, 8)))};
   }
   static vi set1_i(int32_t v) { return {_mm256_set1_epi32(v), _mm256_set1_epi32(v)}; }
   static vi load_s8_as_i(const int8_t* p) { return {s8x8_to_i32(p), s8x8_to_i32(p + 8)}; }

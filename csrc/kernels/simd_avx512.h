@@ -41,12 +41,6 @@ struct Simd {
     lo = _mm512_permutexvar_ps(d, table);
     hi = _mm512_permutexvar_ps(_mm512_srli_epi32(d, 4), table);
   }
-  static void load_u4x32_as_f(const uint8_t* p, vf& lo, vf& hi) {
-    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-    const __m128i m = _mm_set1_epi8(0x0F);
-    lo = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_and_si128(x, m)));
-    hi = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_and_si128(_mm_srli_epi16(x, 4), m)));
-  }
   static vi set1_i(int32_t v) { return _mm512_set1_epi32(v); }
   static vi load_s8_as_i(const int8_t* p) {
     return _mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));

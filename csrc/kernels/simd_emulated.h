@@ -78,10 +78,6 @@ struct Simd {
     op_counts::vec(1, 0, 0, 0, 4);  // load + vpmovzxbd, vpsrld, 2 x vpermps
     for (int l = 0; l < 16; ++l) lo.v[l] = kInt4MinusEightF32[p[l] & 0x0F], hi.v[l] = kInt4MinusEightF32[p[l] >> 4];
   }
-  static void load_u4x32_as_f(const uint8_t* p, vf& lo, vf& hi) {
-    op_counts::vec(1, 0, 0, 2, 5);
-    for (int l = 0; l < 16; ++l) { lo.v[l] = float(p[l] & 0x0F); hi.v[l] = float(p[l] >> 4); }
-  }
   static vi set1_i(int32_t x) {
     op_counts::vec(0, 0, 0, 0, 1);
     vi r; for (int l = 0; l < 16; ++l) r.v[l] = x; return r;
