@@ -55,7 +55,7 @@ def test_avx512_bf16_dispatch():
             p = xk.pack_weight(make_input((48, 64), torch.float32, 1, 0.1), scheme, group)
             linear_on(name, make_input((min_rows, 64), torch.bfloat16, 2), p)
             assert stats()["bf16"] == 1 and stats()["tiles"] == 0 and stats()["rows"] == 8, (name, scheme)
-            if min_rows > 1:  # below it: fp32 FMA, except A16W4's bf16 decode kernel (bf16 activations as they are)
+            if min_rows > 1:  # below it: fp32 FMA, except A16W4's decode kernel (bf16 activations as they are)
                 linear_on(name, make_input((min_rows - 1, 64), torch.bfloat16, 2), p)
                 decode = scheme == "a16w4" and min_rows - 1 < info[name]["a16w4_decode_rows"]
                 assert stats()["bf16"] == int(decode) and stats()["cols"] == (32 if decode else 16 * 4), (name, scheme)
