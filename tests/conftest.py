@@ -122,9 +122,9 @@ def assert_a16_close_to_reference(y, x, weight, packed, bias, bf16_weights):
     and vdpbf16ps A16W4 panel kernels round dequantized weights to bf16; A16W8 codes are exact in bf16), the
     scale and bias steps (2 u32), and both results' rounding to the output dtype. bf16_weights == "decode"
     (the A16W4 decode kernel, vdpbf16ps or fp32 FMA: x (q - 8) is exact in fp32 for bf16 x, in either form):
-    no weight rounding, but each product passes through at
-    most group + 2 G + 2 <= K + 2 G + 2 fp32 roundings (its group's sum, the two fused multiply-adds per
-    group into the output) on the magnitude of the split sums (a16w4_split_magnitude)."""
+    no weight rounding, but each product passes through at most group + 2 G + 2 <= K + 2 G + 2 fp32 roundings
+    (its group's sum, the two fused multiply-adds per group into the output) on the magnitude of the split
+    sums (a16w4_split_magnitude)."""
     K = x.shape[-1]
     ref = xk.reference_linear(x, weight, packed.scheme, bias, group_size=packed.group_size)
     mag = a16_magnitude(x, packed).view(ref.shape)
