@@ -8,8 +8,9 @@ from conftest import PATHS, assert_every_path_matches_ref, forced_path, linear_o
 
 
 def stats():
-    tiles, tasks, threads, rows, cols, bf16 = torch.ops.xeon.last_gemm_stats().tolist()
-    return {"tiles": tiles, "tasks": tasks, "threads": threads, "rows": rows, "cols": cols, "bf16": bf16}
+    tiles, tasks, threads, rows, cols, bf16, decode = torch.ops.xeon.last_gemm_stats().tolist()
+    return {"tiles": tiles, "tasks": tasks, "threads": threads, "rows": rows, "cols": cols, "bf16": bf16,
+            "decode": decode}
 
 
 def tiles_ran(path_name, p, M, dtype=torch.float32):
@@ -71,26 +72,29 @@ def test_avx512_bf16_dispatch():
 
 def test_a16w4_decode_dispatch():
     # A16W4 with bf16 activations below a path's decode rows runs the int4 decode kernel (int4_decode.h: 4 rows
-    # x one 32-channel block; vdpbf16ps on the avx512_bf16 paths, fp32 FMA on the other AVX-512 ones); from
-    # those rows on the exact fp32-FMA kernel or the bf16 panel / tile kernels (8 rows per call); fp16
-    # activations never reach it; the paths without AVX-512 have none.
+    # x one 32-channel block; vdpbf16ps on the avx512_bf16 paths, fp32 FMA on the other SIMD ones); from those
+    # rows on the exact fp32-FMA kernel or the bf16 panel / tile kernels; fp16 activations never reach it; ref
+    # and the tiles-at-every-M test path have none.
     info = {p["name"]: p for p in xk._library.info()["paths"]}
     p = xk.pack_weight(make_input((48, 64), torch.float32, 1, 0.1), "a16w4", 32)
     ran = []
-    for name in ("avx512", "avx512_emulated", "amx", "amx_emulated", "avx512_bf16", "avx512_bf16_emulated"):
+    for name in ("avx2", "avx512", "avx512_emulated", "amx", "amx_emulated", "avx512_bf16", "avx512_bf16_emulated"):
         if name not in PATHS:
             continue
         rows = info[name]["a16w4_decode_rows"]
         assert rows >= 2, name
-        linear_on(name, make_input((rows - 1, 64), torch.bfloat16, 2), p)
-        assert (stats()["rows"], stats()["cols"], stats()["tiles"], stats()["bf16"]) == (4, 32, 0, int("bf16" in name))
+        for m in (1, rows - 1):
+            linear_on(name, make_input((m, 64), torch.bfloat16, 2), p)
+            assert stats()["decode"] == 1, (name, m)
+            shape = (stats()["rows"], stats()["cols"], stats()["tiles"], stats()["bf16"])
+            assert shape == (4, 32, 0, int("bf16" in name)), (name, m)
         linear_on(name, make_input((rows - 1, 64), torch.float16, 2), p)
-        assert (stats()["rows"], stats()["bf16"]) == (8, 0), name
+        assert (stats()["decode"], stats()["bf16"]) == (0, 0), name
         linear_on(name, make_input((rows, 64), torch.bfloat16, 2), p)
-        assert stats()["rows"] == 8, name
+        assert stats()["decode"] == 0, name
         ran.append(name)
-    assert {"avx512_emulated", "amx_emulated", "avx512_bf16_emulated"} <= set(ran)  # every AVX2 + FMA machine
-    assert all(info[n]["a16w4_decode_rows"] == 0 for n in ("ref", "avx2", "amx_emulated_tiles"))
+    assert {"avx2", "avx512_emulated", "amx_emulated", "avx512_bf16_emulated"} <= set(ran)  # every AVX2 + FMA CPU
+    assert all(info[n]["a16w4_decode_rows"] == 0 for n in ("ref", "amx_emulated_tiles"))
 
 
 def test_vector_paths_never_run_tiles():

@@ -32,6 +32,10 @@ namespace {
 template <class Args>
 using AccOf = std::conditional_t<std::is_same_v<Args, Da8w8Args>, int32_t, float>;
 
+// Whether P is the A16W4 int4 decode policy (kernel_policies.h Int4DecodePolicy, the one with kBelowRows).
+template <class P>
+constexpr bool kIsDecode = requires { P::kBelowRows; };
+
 // Fewest tasks per thread when widening panels, so uneven task times still balance.
 constexpr int64_t kMinTasksPerThread = 4;
 
@@ -87,7 +91,8 @@ void gemm(const Args& g) {
     }
     if constexpr (P::kTiles) P::release_tiles();
   });
-  record_gemm_stats({P::kTiles ? 1 : 0, n_panels * m_chunks, chunks.load(), P::kRows, P::kCols, P::kBf16 ? 1 : 0});
+  record_gemm_stats({P::kTiles ? 1 : 0, n_panels * m_chunks, chunks.load(), P::kRows, P::kCols, P::kBf16 ? 1 : 0,
+                     kIsDecode<P> ? 1 : 0});
 }
 
 }  // namespace

@@ -19,8 +19,17 @@ using S = simd_avx2::Simd;
 // each emulated vpdpbusd is three instructions on the accumulator, so the loop is bound by arithmetic, not by
 // the spills.
 constexpr Blocking kBlocking{.rows = 4, .col_blocks = 4, .task_rows = 256, .panel_bytes = 0};
+// Rows below which A16W4 with bf16 activations runs the fp32 decode kernel (int4_decode.h Fp32Dot, the codes as
+// exact q - 8 from pshufb's int8 table) rather than the fp32-FMA kernel. Measured through this path on AMD EPYC
+// Zen 4 (2 threads, K = N = 4096, group 128, cold weights, 7 interleaved rounds in one process, 2026-11-29),
+// decode / FMA kernel: M = 1: 1.13x, 2: 1.16-1.19x, 4: 1.08x, 5: 1.01x; one or two accumulator chains level.
+// Both stay far below the memory's rate here (M = 1: 15-17 GB/s against a 47 GB/s probe): each 16-byte k row
+// of codes takes about 15 instructions to unpack and convert to fp32, besides its 4 FMAs per row of x.
+constexpr int64_t kAvx2DecodeRows = 5;
 }  // namespace
 // No int8 peak probe: AVX2 has no int8 dot-product instruction (dpbusd is emulated by vpmaddwd + adds).
-const KernelTable kAvx2Kernels = VectorPathKernels<S, kBlocking>::table(nullptr, &stream_read_loop<S>);
+const KernelTable kAvx2Kernels =
+    PathKernels<VnniPolicy<S, kBlocking>, VnniInt4Policy<S, kBlocking>, void, void, void, -1, -1,
+                Int4DecodePolicy<S, kBlocking, Fp32Dot, kAvx2DecodeRows>>::table(nullptr, &stream_read_loop<S>);
 }  // namespace xeon
 #pragma GCC pop_options

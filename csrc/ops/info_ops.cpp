@@ -76,7 +76,7 @@ Tensor info(int64_t features) {
 
 Tensor last_gemm_stats_op() {
   const GemmStats s = xeon::last_gemm_stats();
-  Tensor t = torch::stable::empty({6}, ScalarType::Long, std::nullopt,
+  Tensor t = torch::stable::empty({7}, ScalarType::Long, std::nullopt,
                                   torch::stable::Device(torch::headeronly::DeviceType::CPU));
   int64_t* p = static_cast<int64_t*>(t.data_ptr());
   p[0] = s.tiles;
@@ -85,6 +85,7 @@ Tensor last_gemm_stats_op() {
   p[3] = s.rows_per_call;
   p[4] = s.cols_per_call;
   p[5] = s.bf16;
+  p[6] = s.decode;
   return t;
 }
 
