@@ -62,7 +62,7 @@ def make_input(shape, dtype, seed=0, scale=1.0):
     return (torch.randn(shape, generator=g) * scale).to(dtype)
 
 
-def bf16_tiles_used(path_name, scheme, dtype, M, K):
+def inexact_kernel_used(path_name, scheme, dtype, M, K):
     """Which kernel outside the exact fp32-FMA ones a bf16-activation call runs, if any: "panel" (AMX-BF16
     tiles or vdpbf16ps: A16W8 / A16W4 with bf16 activations, M at or above the path's bf16 threshold, K a
     multiple of its k step) or "decode" (A16W4 with bf16 activations below the path's decode rows: the int4
@@ -152,7 +152,7 @@ def assert_every_path_matches_ref(x, weight, packed, bias=None):
     ref = linear_on("ref", x, packed, bias)
     for name in others:
         y = linear_on(name, x, packed, bias)
-        kind = bf16_tiles_used(name, packed.scheme, x.dtype, M, K)
+        kind = inexact_kernel_used(name, packed.scheme, x.dtype, M, K)
         if kind:
             assert_a16_close_to_reference(y, x, weight, packed, bias, bf16_weights=kind)
         else:

@@ -14,7 +14,7 @@ import pytest
 import torch
 
 import xeon_kernels as xk
-from conftest import PATHS, assert_a16_close_to_reference, bf16_tiles_used, linear_on
+from conftest import PATHS, assert_a16_close_to_reference, inexact_kernel_used, linear_on
 
 hypothesis = pytest.importorskip("hypothesis", reason="hypothesis is in requirements.txt (the dev extra)")
 from hypothesis import HealthCheck, given, settings  # noqa: E402
@@ -98,7 +98,7 @@ def test_fuzz_every_path_equals_ref(case):
         if name == "ref":
             continue
         y = linear_on(name, x, p, bias)
-        kind = bf16_tiles_used(name, case["scheme"], x.dtype, m, case["K"])
+        kind = inexact_kernel_used(name, case["scheme"], x.dtype, m, case["K"])
         if m == 0 or not kind:
             torch.testing.assert_close(y, ref, rtol=0, atol=0, equal_nan=True, msg=lambda s: f"{name}: {s}")
             continue

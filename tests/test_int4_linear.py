@@ -8,7 +8,7 @@ import torch
 
 import xeon_kernels as xk
 from conftest import (DTYPES, FP32_U, SUBNORMAL_STEP, UNIT_ROUNDOFF, a16_magnitude,
-                      assert_a16_close_to_reference, assert_within, assert_every_path_matches_ref, bf16_tiles_used,
+                      assert_a16_close_to_reference, assert_within, assert_every_path_matches_ref, inexact_kernel_used,
                       make_input, torchao_quantized_linear)
 from xeon_kernels.reference import (quantize_activation_da8w4_torchao, quantize_weight_int4_torchao)
 
@@ -111,7 +111,7 @@ def test_a16w4_close_to_reference(dtype, path):
     bias = make_input((N,), dtype, 11)
     p = xk.pack_weight(w, "a16w4", group)
     assert_a16_close_to_reference(xk.linear(x, p, bias), x, w, p, bias,
-                                  bf16_weights=bf16_tiles_used(path, "a16w4", dtype, 17, K))
+                                  bf16_weights=inexact_kernel_used(path, "a16w4", dtype, 17, K))
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])

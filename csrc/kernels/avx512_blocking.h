@@ -1,5 +1,5 @@
-// Block sizes the AVX-512 vector kernels share on every path that runs them (avx512, avx512_bf16, amx below its
-// tile threshold, and the emulated forms, which mirror them).
+// Block sizes and thresholds the AVX-512 vector kernels share on every path that runs them (avx512, avx512_bf16,
+// amx below its tile threshold, and the emulated forms, which mirror them), and the avx512 path's definition.
 #pragma once
 #include "kernels/kernel_policies.h"
 #include "kernels/path_kernels.h"
@@ -29,9 +29,7 @@ constexpr int64_t kAvx512DecodeRows = 5;
 
 // The avx512 path (isa_avx512.cpp) and avx512_emulated (isa_avx512_emulated.cpp) on SIMD backend S.
 template <class S>
-using Avx512PathKernels =
-    PathKernels<VnniPolicy<S, kAvx512VectorBlocking>, VnniInt4Policy<S, kAvx512VectorBlocking, kAvx512A16w4FmaBlocking>,
-                void, void, void, -1, -1, Int4DecodePolicy<S, kAvx512VectorBlocking, Fp32Dot, kAvx512DecodeRows>>;
+using Avx512PathKernels = VectorPathKernels<S, kAvx512VectorBlocking, kAvx512A16w4FmaBlocking, kAvx512DecodeRows>;
 
 }  // namespace
 }  // namespace xeon

@@ -29,7 +29,6 @@ constexpr int64_t kAvx2DecodeRows = 5;
 }  // namespace
 // No int8 peak probe: AVX2 has no int8 dot-product instruction (dpbusd is emulated by vpmaddwd + adds).
 const KernelTable kAvx2Kernels =
-    PathKernels<VnniPolicy<S, kBlocking>, VnniInt4Policy<S, kBlocking>, void, void, void, -1, -1,
-                Int4DecodePolicy<S, kBlocking, Fp32Dot, kAvx2DecodeRows>>::table(nullptr, &stream_read_loop<S>);
+    VectorPathKernels<S, kBlocking, kBlocking, kAvx2DecodeRows>::table(nullptr, &stream_read_loop<S>);
 }  // namespace xeon
 #pragma GCC pop_options

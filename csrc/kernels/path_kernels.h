@@ -1,7 +1,7 @@
 // A path's entry points (gemm_args.h KernelTable) built from its policies: the M-dispatch every path
 // with tile kernels shares, written once. An ISA file names its policies and its tile threshold:
 //   const KernelTable kFooKernels = PathKernels<VecInt8, VecInt4, Tile8, Tile4, TileBf16, kMinRows>::table(peak);
-// (void tile policies and kMinRows = -1 for a path without tiles: VectorPathKernels<S, B>).
+// (void tile policies and kMinRows = -1 for a path without tiles: VectorPathKernels below).
 #pragma once
 #include <memory>
 #include <type_traits>
@@ -73,9 +73,10 @@ struct PathKernels {
 };
 
 // A path of vector kernels only: the VNNI / FMA policies on SIMD backend S with blocking B (BA16W4 for A16W4's
-// FMA kernel).
-template <class S, Blocking B, Blocking BA16W4 = B>
-using VectorPathKernels = PathKernels<VnniPolicy<S, B>, VnniInt4Policy<S, B, BA16W4>>;
+// FMA kernel), and A16W4's fp32 decode kernel for bf16 activations below kDecodeRows rows (int4_decode.h).
+template <class S, Blocking B, Blocking BA16W4, int64_t kDecodeRows>
+using VectorPathKernels = PathKernels<VnniPolicy<S, B>, VnniInt4Policy<S, B, BA16W4>, void, void, void, -1, -1,
+                                      Int4DecodePolicy<S, B, Fp32Dot, kDecodeRows>>;
 
 }  // namespace
 }  // namespace xeon
