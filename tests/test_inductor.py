@@ -81,11 +81,17 @@ def compiled_code(model, x, **options):
     return out, "\n".join(code)
 
 
-def xeon_calls(code):
+LINEAR_OPS = ("da8w8_linear", "a16w8_linear", "da8w4_linear", "a16w4_linear")  # with an `.inference` overload
+
+
+def xeon_calls(code, overloads=False):
     """The xeon ops the generated wrapper calls (not its comments and assertions): Python wrapper or C++
-    (cpp_wrapper calls custom ops through the dispatcher)."""
-    calls = re.findall(r'= torch\.ops\.xeon\.(\w+)\.default\(|aoti_torch_call_dispatcher\("xeon::(\w+)"', code)
-    return [python or cpp for python, cpp in calls]
+    (cpp_wrapper calls custom ops through the dispatcher); with overloads, as (name, overload) pairs."""
+    calls = re.findall(r'= torch\.ops\.xeon\.(\w+)\.(\w+)\(|aoti_torch_call_dispatcher\("xeon::(\w+)", "(\w*)"',
+                       code)
+    pairs = [(python or cpp, python_overload or cpp_overload or "default")
+             for python, python_overload, cpp, cpp_overload in calls]
+    return pairs if overloads else [name for name, _ in pairs]
 
 
 def rounding_bound(terms, dtype):
@@ -115,6 +121,10 @@ def test_rewrite_calls_xeon_and_matches_eager_xeon(name, dtype, freezing):
         op = "torchao_linear"
     calls = xeon_calls(code)
     assert calls.count(op) == 3, f"expected 3 calls of xeon::{op}, got {calls}"
+    # The linear ops are called through their overload without an autograd kernel (library.cpp): the default's
+    # Python autograd kernel would cost each call microseconds, and a graph torch.compile runs never needs it.
+    defaults = [c for c in xeon_calls(code, overloads=True) if c[0] in LINEAR_OPS and c[1] != "inference"]
+    assert not defaults, defaults
     if name.startswith("da8w4"):  # a and b read x: one quantization of x for both, one of b's output for c
         assert calls.count("quantize_per_token") == 2, calls
     for replaced in gone:

@@ -128,8 +128,9 @@ def test_gradient_with_respect_to_x_and_bias(scheme, group, dtype):
 @pytest.mark.parametrize("x_grad,bias_grad,grad_mode", [(True, False, True), (False, True, True),
                                                      (True, True, False), (False, False, True)])
 def test_autograd_kernel_runs_exactly_when_a_gradient_is_asked_for(x_grad, bias_grad, grad_mode):
-    # call_linear_op goes below the Autograd key when nothing asks for a gradient (a decode-speed shortcut):
-    # the output must track gradients exactly when torch's own rules say so, with the same values
+    # call_linear_op calls the op's `.inference` overload (no autograd kernel) when nothing asks for a gradient
+    # (a decode-speed shortcut): the output must track gradients exactly when torch's own rules say so, with
+    # the same values
     p = xk.pack_weight(make_input((40, 64), torch.float32, 8, 0.1), "da8w8")
     x = make_input((3, 64), torch.bfloat16, 9).requires_grad_(x_grad)
     bias = make_input((40,), torch.bfloat16, 10).requires_grad_(bias_grad)
@@ -141,6 +142,24 @@ def test_autograd_kernel_runs_exactly_when_a_gradient_is_asked_for(x_grad, bias_
     if y.requires_grad:
         y.float().sum().backward()
         assert (x.grad is not None) == x_grad and (bias.grad is not None) == bias_grad
+
+
+@pytest.mark.parametrize("scheme,group", SCHEMES)
+def test_inference_overload_is_the_same_kernel(scheme, group):
+    # Each linear op's `.inference` overload (library.cpp: the schema and kernel of the default, without its
+    # Python autograd kernel) gives the default's bits, on 3-D input with bias.
+    p = xk.pack_weight(make_input((40, 64), torch.float32, 8, 0.1), scheme, group)
+    x = make_input((2, 3, 64), torch.bfloat16, 9)
+    bias = make_input((40,), torch.bfloat16, 10)
+    op = getattr(torch.ops.xeon, f"{scheme}_linear")
+    args = {"da8w8": (x, p.packed, p.compensation, p.scale, bias, 40, 64, p.act_symmetric),
+            "a16w8": (x, p.packed, p.scale, bias, 40, 64),
+            "da8w4": (x, p.packed, p.scale, p.zero, p.compensation, bias, 40, 64, p.act_symmetric),
+            "a16w4": (x, p.packed, p.scale, p.zero, bias, 40, 64)}[scheme]
+    assert str(op.inference._schema).replace(".inference", "", 1) == str(op.default._schema)
+    y = op.inference(*args)
+    torch.testing.assert_close(y, op.default(*args), rtol=0, atol=0)
+    torch.testing.assert_close(y, xk.linear(x, p, bias), rtol=0, atol=0)
 
 
 def test_use_path_is_per_thread_and_nests():

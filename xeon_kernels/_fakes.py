@@ -46,18 +46,16 @@ def _linear_fake(x, N, dtype=None, **tensors):
     return x.new_empty((*x.shape[:-1], N), dtype=dtype or x.dtype)
 
 
-@torch.library.register_fake("xeon::da8w8_linear")
-def _(x, weight, weight_sum, weight_scale, bias, N, K, act_symmetric, path=-1):
+def _da8w8_linear_fake(x, weight, weight_sum, weight_scale, bias, N, K, act_symmetric, path=-1):
     return _linear_fake(x, N, weight=weight, weight_sum=weight_sum, weight_scale=weight_scale, bias=bias)
 
 
-@torch.library.register_fake("xeon::a16w8_linear")
-def _(x, weight, weight_scale, bias, N, K, path=-1):
+def _a16w8_linear_fake(x, weight, weight_scale, bias, N, K, path=-1):
     return _linear_fake(x, N, weight=weight, weight_scale=weight_scale, bias=bias)
 
 
-@torch.library.register_fake("xeon::da8w4_linear")
-def _(x, weight, weight_scale, weight_zero, weight_centered_sum, bias, N, K, act_symmetric, path=-1):
+def _da8w4_linear_fake(x, weight, weight_scale, weight_zero, weight_centered_sum, bias, N, K, act_symmetric,
+                       path=-1):
     return _linear_fake(x, N, weight=weight, weight_scale=weight_scale, weight_zero=weight_zero,
                         weight_centered_sum=weight_centered_sum, bias=bias)
 
@@ -70,6 +68,12 @@ def _(input, input_scales, input_qzeros, weight, weight_scale, weight_zero, weig
                         weight_centered_sum=weight_centered_sum, bias=bias)
 
 
-@torch.library.register_fake("xeon::a16w4_linear")
-def _(x, weight, weight_scale, weight_zero, bias, N, K, path=-1):
+def _a16w4_linear_fake(x, weight, weight_scale, weight_zero, bias, N, K, path=-1):
     return _linear_fake(x, N, weight=weight, weight_scale=weight_scale, weight_zero=weight_zero, bias=bias)
+
+
+# Both overloads of each linear op (the default and `.inference`: one schema, one kernel; library.cpp).
+for _name, _fake in (("da8w8_linear", _da8w8_linear_fake), ("a16w8_linear", _a16w8_linear_fake),
+                     ("da8w4_linear", _da8w4_linear_fake), ("a16w4_linear", _a16w4_linear_fake)):
+    for _overload in ("", ".inference"):
+        torch.library.register_fake(f"xeon::{_name}{_overload}", _fake)

@@ -118,20 +118,18 @@ def call_linear_op(x, p, bias, path=None):
     n, k = p.out_features, p.in_features
     path = _paths.forced_id() if path is None else path
     if p.scheme == "da8w8":
-        op, args = torch.ops.xeon.da8w8_linear.default, (x, p.packed, p.compensation, p.scale, bias, n, k,
-                                                         p.act_symmetric, path)
+        op, args = torch.ops.xeon.da8w8_linear, (x, p.packed, p.compensation, p.scale, bias, n, k, p.act_symmetric,
+                                                 path)
     elif p.scheme == "a16w8":
-        op, args = torch.ops.xeon.a16w8_linear.default, (x, p.packed, p.scale, bias, n, k, path)
+        op, args = torch.ops.xeon.a16w8_linear, (x, p.packed, p.scale, bias, n, k, path)
     elif p.scheme == "da8w4":
-        op, args = torch.ops.xeon.da8w4_linear.default, (x, p.packed, p.scale, p.zero, p.compensation, bias, n, k,
-                                                         p.act_symmetric, path)
+        op, args = torch.ops.xeon.da8w4_linear, (x, p.packed, p.scale, p.zero, p.compensation, bias, n, k,
+                                                 p.act_symmetric, path)
     else:
-        op, args = torch.ops.xeon.a16w4_linear.default, (x, p.packed, p.scale, p.zero, bias, n, k, path)
-    if torch.compiler.is_compiling() or (torch.is_grad_enabled() and (
-            x.requires_grad or (bias is not None and bias.requires_grad))):
-        return op(*args)
-    # Nothing asks for a gradient (x and bias are the only differentiable inputs, _autograd.py): below the
-    # Autograd key the call skips the op's Python autograd kernel, 5-13 us of a 64 x 64 DA8W8 call's 10-18 us
-    # (Zen 4, 2026-11-29), which a decode step pays once per linear.
-    with torch._C._AutoDispatchBelowAutograd():
-        return op(*args)
+        op, args = torch.ops.xeon.a16w4_linear, (x, p.packed, p.scale, p.zero, bias, n, k, path)
+    if torch.is_grad_enabled() and (x.requires_grad or (bias is not None and bias.requires_grad)):
+        return op.default(*args)
+    # Nothing asks for a gradient (x and bias are the only differentiable inputs, _autograd.py): the overload
+    # without an autograd kernel skips the default's Python one, 5-13 us of a 64 x 64 DA8W8 call's 10-18 us
+    # (Zen 4, 2026-11-29), which a decode step pays once per linear. Traced by torch.compile, the graph keeps it.
+    return op.inference(*args)

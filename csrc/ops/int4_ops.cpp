@@ -135,6 +135,8 @@ Tensor a16w4_linear(const Tensor& x_in, const Tensor& weight, const Tensor& weig
 
 STABLE_TORCH_LIBRARY_IMPL(xeon, CPU, m) {
   m.impl("da8w4_linear", TORCH_BOX(&xeon::da8w4_linear));
+  m.impl("da8w4_linear.inference", TORCH_BOX(&xeon::da8w4_linear));
   m.impl("da8w4_linear_quantized", TORCH_BOX(&xeon::da8w4_linear_quantized));
   m.impl("a16w4_linear", TORCH_BOX(&xeon::a16w4_linear));
+  m.impl("a16w4_linear.inference", TORCH_BOX(&xeon::a16w4_linear));
 }

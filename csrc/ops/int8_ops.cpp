@@ -47,5 +47,7 @@ Tensor a16w8_linear(const Tensor& x_in, const Tensor& weight, const Tensor& weig
 
 STABLE_TORCH_LIBRARY_IMPL(xeon, CPU, m) {
   m.impl("da8w8_linear", TORCH_BOX(&xeon::da8w8_linear));
+  m.impl("da8w8_linear.inference", TORCH_BOX(&xeon::da8w8_linear));
   m.impl("a16w8_linear", TORCH_BOX(&xeon::a16w8_linear));
+  m.impl("a16w8_linear.inference", TORCH_BOX(&xeon::a16w8_linear));
 }

@@ -2,19 +2,30 @@
 // translation units that define them (int8_ops, int4_ops, quant_ops, pack_ops, info_ops, probe_ops).
 #include <torch/csrc/stable/library.h>
 
+#include <string>
+
 STABLE_TORCH_LIBRARY(xeon, m) {
   // Linear ops: y = x @ W^T + bias with a packed weight (layouts.h), output in x's dtype. path: -1 for
-  // the best path this CPU runs, else a path id (xeon::info).
-  m.def(
-      "da8w8_linear(Tensor x, Tensor weight, Tensor weight_sum, Tensor weight_scale, Tensor? bias, int N, int K, "
-      "bool act_symmetric, int path=-1) -> Tensor");
-  m.def("a16w8_linear(Tensor x, Tensor weight, Tensor weight_scale, Tensor? bias, int N, int K, int path=-1) -> Tensor");
-  m.def(
-      "da8w4_linear(Tensor x, Tensor weight, Tensor weight_scale, Tensor weight_zero, Tensor weight_centered_sum, "
-      "Tensor? bias, int N, int K, bool act_symmetric, int path=-1) -> Tensor");
-  m.def(
-      "a16w4_linear(Tensor x, Tensor weight, Tensor weight_scale, Tensor weight_zero, Tensor? bias, int N, int K, "
-      "int path=-1) -> Tensor");
+  // the best path this CPU runs, else a path id (xeon::info). Each has two overloads with one schema and one
+  // kernel: the default, whose x / bias gradients xeon_kernels/_autograd.py registers (a Python autograd kernel
+  // the dispatcher enters on every call, gradient or not), and `.inference`, with no autograd kernel, for calls
+  // that need no gradient (api.call_linear_op then, and the graphs torch.compile generates, whose gradients
+  // AOTAutograd has traced before they run).
+  const auto def_linear = [&m](const std::string& name, const std::string& args) {
+    m.def((name + args).c_str());
+    m.def((name + ".inference" + args).c_str());
+  };
+  def_linear("da8w8_linear",
+             "(Tensor x, Tensor weight, Tensor weight_sum, Tensor weight_scale, Tensor? bias, int N, int K, "
+             "bool act_symmetric, int path=-1) -> Tensor");
+  def_linear("a16w8_linear",
+             "(Tensor x, Tensor weight, Tensor weight_scale, Tensor? bias, int N, int K, int path=-1) -> Tensor");
+  def_linear("da8w4_linear",
+             "(Tensor x, Tensor weight, Tensor weight_scale, Tensor weight_zero, Tensor weight_centered_sum, "
+             "Tensor? bias, int N, int K, bool act_symmetric, int path=-1) -> Tensor");
+  def_linear("a16w4_linear",
+             "(Tensor x, Tensor weight, Tensor weight_scale, Tensor weight_zero, Tensor? bias, int N, int K, "
+             "int path=-1) -> Tensor");
   // DA8W4 on activations quantized by the caller (torchao's da8w4_linear_cpu arguments).
   m.def(
       "da8w4_linear_quantized(Tensor input, Tensor input_scales, Tensor input_qzeros, Tensor weight, "

@@ -190,17 +190,17 @@ def _linear(e: _Emitter, f: Found, weights, bias, n: int, frozen: bool, shared: 
                       path)
     if f.scheme == "da8w8":
         codes, scale, comp = parts
-        return e.call(xeon.da8w8_linear.default, f.x, codes, comp, scale, bias, n, f.k, f.symmetric, path)
+        return e.call(xeon.da8w8_linear.inference, f.x, codes, comp, scale, bias, n, f.k, f.symmetric, path)
     if f.scheme == "a16w8":
         codes, scale = parts
-        return e.call(xeon.a16w8_linear.default, f.x, codes, scale, bias, n, f.k, path)
+        return e.call(xeon.a16w8_linear.inference, f.x, codes, scale, bias, n, f.k, path)
     if f.scheme == "da8w4":
         codes, scale, zero, comp = parts
         a_codes, a_scale, a_zero = _quantized_input(e, f, shared)
         return e.call(xeon.da8w4_linear_quantized.default, a_codes, a_scale, a_zero, codes, scale, zero, comp, bias, n,
                       _val(f.x).dtype, path)
     codes, scale, zero = parts
-    return e.call(xeon.a16w4_linear.default, f.x, codes, scale, zero, None, n, f.k, path)
+    return e.call(xeon.a16w4_linear.inference, f.x, codes, scale, zero, None, n, f.k, path)
 
 
 def _out_shape(out_val):
