@@ -10,14 +10,18 @@ freezing those that are parameters become constants afterwards.
 - Weights that stay inputs (no freezing): `xeon::torchao_linear`, which packs each weight on its first call and
   keeps it while the weight lives (torchao_weights.CACHE).
 DA8W4 weights need no packing: torchao packed them with our prepack kernel (torchao_compat), in our layout.
-DA8W4 activations are quantized once per input (xeon::quantize_per_token, shared by q/k/v and by gate/up) and
-fed to xeon::da8w4_linear_quantized: what xeon::da8w4_linear computes, bit for bit, without one quantization per
-linear.
+DA8W4 activations read by several xeon calls are quantized once (xeon::quantize_per_token, shared by q/k/v and
+by gate/up unless concatenated) and fed to xeon::da8w4_linear_quantized: what xeon::da8w4_linear computes, bit for
+bit, without one quantization per linear; an input read by one call (o, down, lm_head, concatenated q/k/v) goes
+to xeon::da8w4_linear, which quantizes inside the kernel (one op call where two were).
+The linear ops are called through their `.inference` overloads (no Python autograd kernel; the gradients of a
+training graph were traced before this pass runs).
 The bias goes into the xeon op (added in fp32 before the one rounding to the output dtype, as torchao's
 graphs do), except for A16W4, where torchao adds it after aten's op and the graph keeps that add. A match the
 kernels cannot take (K, group, N, dtype) is left as it was.
 """
 import operator
+from collections import Counter
 from dataclasses import dataclass
 from typing import Dict, List, Optional
 
@@ -181,7 +185,8 @@ def _quantized_input(e: _Emitter, f: Found, shared: dict):
     return shared[key]
 
 
-def _linear(e: _Emitter, f: Found, weights, bias, n: int, frozen: bool, shared: dict):
+def _linear(e: _Emitter, f: Found, weights, bias, n: int, frozen: bool, shared: dict, alone: bool):
+    """The xeon call for f (weights: f's or the concatenated ones); alone: f's input has no other DA8W4 reader."""
     path = _paths.forced_id()
     scheme_id = layouts.SCHEME_IDS[f.scheme]
     parts = _packed_parts(e, f.scheme, weights, f.group, frozen)
@@ -196,6 +201,9 @@ def _linear(e: _Emitter, f: Found, weights, bias, n: int, frozen: bool, shared: 
         return e.call(xeon.a16w8_linear.inference, f.x, codes, scale, bias, n, f.k, path)
     if f.scheme == "da8w4":
         codes, scale, zero, comp = parts
+        if alone:
+            return e.call(xeon.da8w4_linear.inference, f.x, codes, scale, zero, comp, bias, n, f.k, bool(f.symmetric),
+                          path)
         a_codes, a_scale, a_zero = _quantized_input(e, f, shared)
         return e.call(xeon.da8w4_linear_quantized.default, a_codes, a_scale, a_zero, codes, scale, zero, comp, bias, n,
                       _val(f.x).dtype, path)
@@ -228,6 +236,15 @@ def _concat_groups(found: List[Found], frozen: set) -> List[List[Found]]:
     return [g for g in groups.values() if len(g) > 1]
 
 
+def _alone(found: List[Found], groups: List[List[Found]]) -> set:
+    """ids of the DA8W4 linears whose input no other xeon call reads as DA8W4 with the same symmetry (a
+    concatenated group is one call): they quantize inside xeon::da8w4_linear, the others share one quantization."""
+    grouped = {id(f) for g in groups for f in g}
+    calls = list(groups) + [[f] for f in found if id(f) not in grouped]
+    readers = Counter((c[0].x, bool(c[0].symmetric)) for c in calls if c[0].scheme == "da8w4")
+    return {id(f) for c in calls if readers[(c[0].x, bool(c[0].symmetric))] == 1 for f in c}
+
+
 def rewrite(graph: fx.Graph) -> int:
     """Rewrites every torchao linear the kernels take; returns how many."""
     found = find(graph)
@@ -249,25 +266,27 @@ def rewrite(graph: fx.Graph) -> int:
         while f.x in new:
             f.x = new[f.x]
         return f
-    if config.cpp.enable_concat_linear:
-        for group in _concat_groups(found, frozen):
-            group.sort(key=lambda f: order[f.out])
-            first = current(group[0])
-            with graph.inserting_before(first.out):
-                weights = [e.call(aten.cat.default, [f.weights[i] for f in group], dim)
-                           for i, dim in enumerate(_CAT_DIM[first.scheme])]
-                bias = e.call(aten.cat.default, [f.bias for f in group], 0) if first.bias is not None else None
-                y = _linear(e, first, weights, bias, sum(f.n for f in group), True, shared)
-                start = 0
-                for f in group:
-                    part = e.call(aten.slice.Tensor, y, -1, start, start + f.n)
-                    start += f.n
-                    replace(f, _as_out(e, part, f))
+    groups = _concat_groups(found, frozen) if config.cpp.enable_concat_linear else []
+    alone = _alone(found, groups)
+    for group in groups:
+        group.sort(key=lambda f: order[f.out])
+        first = current(group[0])
+        with graph.inserting_before(first.out):
+            weights = [e.call(aten.cat.default, [f.weights[i] for f in group], dim)
+                       for i, dim in enumerate(_CAT_DIM[first.scheme])]
+            bias = e.call(aten.cat.default, [f.bias for f in group], 0) if first.bias is not None else None
+            y = _linear(e, first, weights, bias, sum(f.n for f in group), True, shared, id(first) in alone)
+            start = 0
+            for f in group:
+                part = e.call(aten.slice.Tensor, y, -1, start, start + f.n)
+                start += f.n
+                replace(f, _as_out(e, part, f))
     for f in found:
         if f.out in done:
             continue
         with graph.inserting_before(f.out):
-            y = _linear(e, current(f), f.weights, f.bias, f.n, all(w in frozen for w in f.weights), shared)
+            y = _linear(e, current(f), f.weights, f.bias, f.n, all(w in frozen for w in f.weights), shared,
+                        id(f) in alone)
             replace(f, _as_out(e, y, f))
     graph.eliminate_dead_code()
     return len(found)
