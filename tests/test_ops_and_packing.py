@@ -8,30 +8,36 @@ import xeon_kernels as xk
 from conftest import assert_within, make_input
 
 
+OVERLOADS = ["default", "inference"]  # every linear op has both (library.cpp)
+
+
+@pytest.mark.parametrize("overload", OVERLOADS)
 @pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
-def test_opcheck_linear_ops(dtype):
+def test_opcheck_linear_ops(dtype, overload):
     w = torch.randn(24, 70)
     x = torch.randn(2, 3, 70).to(dtype)
     bias = torch.randn(24).to(dtype)
     p8 = xk.pack_weight(w, "da8w8")
     pw = xk.pack_weight(w, "a16w8")
     for b in (None, bias):
-        torch.library.opcheck(torch.ops.xeon.da8w8_linear,
+        torch.library.opcheck(getattr(torch.ops.xeon.da8w8_linear, overload),
                               (x, p8.packed, p8.compensation, p8.scale, b, 24, 70, True, -1))
-        torch.library.opcheck(torch.ops.xeon.a16w8_linear, (x, pw.packed, pw.scale, b, 24, 70, -1))
+        torch.library.opcheck(getattr(torch.ops.xeon.a16w8_linear, overload), (x, pw.packed, pw.scale, b, 24, 70, -1))
 
 
+@pytest.mark.parametrize("overload", OVERLOADS)
 @pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
-def test_opcheck_int4_ops(dtype):
+def test_opcheck_int4_ops(dtype, overload):
     w = torch.randn(40, 128)
     x = torch.randn(2, 3, 128).to(dtype)
     bias = torch.randn(40).to(dtype)
     d = xk.pack_weight(w, "da8w4", 64)
     a = xk.pack_weight(w, "a16w4", 32)
     for b in (None, bias):
-        torch.library.opcheck(torch.ops.xeon.da8w4_linear,
+        torch.library.opcheck(getattr(torch.ops.xeon.da8w4_linear, overload),
                               (x, d.packed, d.scale, d.zero, d.compensation, b, 40, 128, True, -1))
-        torch.library.opcheck(torch.ops.xeon.a16w4_linear, (x, a.packed, a.scale, a.zero, b, 40, 128, -1))
+        torch.library.opcheck(getattr(torch.ops.xeon.a16w4_linear, overload),
+                              (x, a.packed, a.scale, a.zero, b, 40, 128, -1))
     q, s, z = xk.quantize_per_token(x.reshape(-1, 128), False, 0, 255)
     torch.library.opcheck(torch.ops.xeon.da8w4_linear_quantized,
                           (q, s.reshape(-1), z.reshape(-1), d.packed, d.scale, d.zero, d.compensation, None, 40,
