@@ -132,6 +132,34 @@ def test_torch_compile_calls_the_op():
     torch.testing.assert_close(compiled(x2), f(x2), rtol=0, atol=0)
 
 
+def test_torch_compile_picks_the_overload_by_gradient():
+    # Traced by torch.compile, xk.linear calls the `.inference` overload when no gradient is asked for (the graph
+    # then skips the default's Python autograd kernel) and the default when x requires one, whose gradient
+    # AOTAutograd traces: the compiled backward gives eager's dx (the same dequantized weight and fp32 matmul).
+    from torch._inductor.utils import run_and_get_code
+    p = xk.pack_weight(torch.randn(32, 64), "a16w4", 32)
+    torch._dynamo.reset()
+    compiled = torch.compile(lambda x: xk.linear(x, p))
+    x = torch.randn(5, 64)
+    with torch.no_grad():
+        y, code = run_and_get_code(compiled, x)
+    assert "torch.ops.xeon.a16w4_linear.inference(" in code[0], code[0]
+    torch.testing.assert_close(y, xk.linear(x, p), rtol=0, atol=0)
+    xg = x.clone().requires_grad_()
+    y = compiled(xg)
+    assert y.requires_grad
+    dy = torch.randn(5, 32)
+    y.backward(dy)
+    xe = x.clone().requires_grad_()
+    xk.linear(xe, p).backward(dy)
+    # Both backwards compute dy @ W in fp32 from the same codes; the compiled one dequantizes W in Inductor's code,
+    # which may contract (q - zero) * scale + ... into FMAs (one rounding less per weight: at most 2 units of
+    # roundoff of |W|), and its matmul may sum the K = 64 products in another order (at most 2 * 64 roundings
+    # of the sum of |terms|).
+    w = xk.layouts.dequantize("a16w4", {"codes": p.packed, "scale": p.scale, "zero": p.zero}, 32, 64, 32)
+    assert_within(xg.grad, xe.grad, (2 + 2 * 64) * 2.0**-24 * (dy.abs() @ w.abs()), "compiled vs eager dx")
+
+
 @pytest.mark.parametrize("scheme", ["da8w8", "a16w8", "da8w4", "a16w4"])
 def test_packed_weight_save_load_and_state_dict(scheme):
     k = 96
