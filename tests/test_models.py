@@ -96,6 +96,23 @@ def test_state_dict_round_trip():
     torch.testing.assert_close(logits(b, ids), logits(a, ids), rtol=0, atol=0)
 
 
+def test_quantized_linear_reads_its_current_tensors():
+    # forward reads the buffers and the bias from the module's dicts (a shortcut past nn.Module.__getattr__):
+    # a bias set, replaced or removed, and buffers assigned another packed weight's tensors, all take effect
+    torch.manual_seed(3)
+    lin, other = nn.Linear(64, 40), nn.Linear(64, 40)
+    q = xk.QuantizedLinear.from_linear(lin, "da8w4", 32, act_symmetric=False)
+    x = torch.randn(3, 64)
+    assert torch.equal(q(x), xk.linear(x, q.packed_weight(), q.bias))
+    q.bias = nn.Parameter(torch.randn(40), requires_grad=False)
+    assert torch.equal(q(x), xk.linear(x, q.packed_weight(), q.bias))
+    q.bias = None
+    assert torch.equal(q(x), xk.linear(x, q.packed_weight()))
+    p = xk.pack_weight(other.weight.detach(), "da8w4", 32, act_symmetric=False)
+    q.packed, q.scale, q.zero, q.compensation = p.packed, p.scale, p.zero, p.compensation
+    assert torch.equal(q(x), xk.linear(x, p))
+
+
 def test_quantized_linear_stays_on_the_cpu():
     q = xk.QuantizedLinear.from_linear(nn.Linear(64, 16), "da8w8")
     x = torch.randn(3, 64)

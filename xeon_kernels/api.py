@@ -112,21 +112,26 @@ def linear(x: torch.Tensor, packed: PackedWeight, bias: Optional[torch.Tensor] =
 
 
 def call_linear_op(x, p, bias, path=None):
-    """The scheme's op on the packed tensors of p (a PackedWeight or a QuantizedLinear: anything with scheme,
-    packed, scale, zero, compensation, act_symmetric, out_features, in_features), on the given path id (default:
-    the selected path)."""
-    n, k = p.out_features, p.in_features
+    """The scheme's op on the packed tensors of p (a PackedWeight or anything with scheme, packed, scale, zero,
+    compensation, act_symmetric, out_features, in_features), on the given path id (default: the selected
+    path)."""
+    return call_op(x, p.scheme, p.packed, p.scale, p.zero, p.compensation, p.act_symmetric, p.out_features,
+                   p.in_features, bias, path)
+
+
+def call_op(x, scheme, packed, scale, zero, compensation, act_symmetric, n, k, bias, path=None):
+    """The scheme's linear op on these packed tensors (N = n, K = k), on the given path id (default: the
+    selected path)."""
     path = _paths.forced_id() if path is None else path
-    if p.scheme == "da8w8":
-        op, args = torch.ops.xeon.da8w8_linear, (x, p.packed, p.compensation, p.scale, bias, n, k, p.act_symmetric,
+    if scheme == "da8w8":
+        op, args = torch.ops.xeon.da8w8_linear, (x, packed, compensation, scale, bias, n, k, act_symmetric, path)
+    elif scheme == "a16w8":
+        op, args = torch.ops.xeon.a16w8_linear, (x, packed, scale, bias, n, k, path)
+    elif scheme == "da8w4":
+        op, args = torch.ops.xeon.da8w4_linear, (x, packed, scale, zero, compensation, bias, n, k, act_symmetric,
                                                  path)
-    elif p.scheme == "a16w8":
-        op, args = torch.ops.xeon.a16w8_linear, (x, p.packed, p.scale, bias, n, k, path)
-    elif p.scheme == "da8w4":
-        op, args = torch.ops.xeon.da8w4_linear, (x, p.packed, p.scale, p.zero, p.compensation, bias, n, k,
-                                                 p.act_symmetric, path)
     else:
-        op, args = torch.ops.xeon.a16w4_linear, (x, p.packed, p.scale, p.zero, bias, n, k, path)
+        op, args = torch.ops.xeon.a16w4_linear, (x, packed, scale, zero, bias, n, k, path)
     if torch.is_grad_enabled() and (x.requires_grad or (bias is not None and bias.requires_grad)):
         return op.default(*args)
     # Nothing asks for a gradient (x and bias are the only differentiable inputs, _autograd.py): the overload
