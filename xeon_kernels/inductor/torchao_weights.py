@@ -89,9 +89,9 @@ CACHE = _PackCache()
 
 
 # xeon::torchao_linear: defined with a CPU kernel and a fake only, not as a torch.library.custom_op, whose Python
-# autograd layer added 11 us to each call (19.6 us against its body's 8.2 for a 256 x 256 DA8W8 linear at M = 1,
-# Zen 4, RESULTS.md): the rewritten graph calls it where no gradient flows through (AOTAutograd traced the
-# gradients before the rewrite), and a caller that asks for one gets torch's autograd-fallback warning.
+# layers (its autograd kernel among them) took 19.6 us a call against its body's 8.2 (256 x 256 DA8W8, M = 1,
+# Zen 4, RESULTS.md; 14.6 us now): the rewritten graph calls it where no gradient flows through (AOTAutograd
+# traced the gradients before the rewrite), and a caller that asks for one gets torch's autograd-fallback warning.
 _lib = torch.library.Library("xeon", "FRAGMENT")
 _lib.define("torchao_linear(Tensor x, Tensor w, Tensor s, Tensor? bias, int scheme, int group, bool act_symmetric, "
             "int path) -> Tensor")
