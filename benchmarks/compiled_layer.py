@@ -10,7 +10,7 @@ Every compiled variant is compiled (freezing, the blog's flag) before any is tim
 rounds under `set_stance("fail_on_recompile")`. At M = 1 a layer's weights (109-218 MB quantized) are far
 larger than the last-level cache, so every call reads them from memory. Every variant is a copy of one quantized
 layer that shares its weight tensors (`sharing_weights`): on this VM two copies of the same weights read at rates
-up to 15% apart (RESULTS.md, "Compiled graphs without the Python autograd kernel"), which would otherwise
+up to 13% apart (RESULTS.md, "Compiled graphs without the Python autograd kernel"), which would otherwise
 decide the comparison at M = 1.
 """
 import argparse
