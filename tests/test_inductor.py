@@ -158,6 +158,9 @@ def test_blog_flags(name):
     got, code = compiled_code(model, x, freezing=True, **flags)
     linears = [c for c in xeon_calls(code) if c != "quantize_per_token"]
     assert sorted(linears) == block_linears(name), xeon_calls(code)  # a and b differ in bias: not concatenated
+    # through the dispatcher too, the C++ wrapper calls the overloads without an autograd kernel
+    assert all(o == "inference" for n, o in xeon_calls(code, overloads=True) if n in LINEAR_OPS), code
+    assert "aoti_torch_call_dispatcher" in code  # the C++ wrapper's form of the calls above
     assert not any(op in code for op in CONFIGS[name][2])
     with torch.no_grad():
         want = ours(x)
