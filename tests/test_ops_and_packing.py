@@ -38,6 +38,8 @@ def test_opcheck_int4_ops(dtype, overload):
                               (x, d.packed, d.scale, d.zero, d.compensation, b, 40, 128, True, -1))
         torch.library.opcheck(getattr(torch.ops.xeon.a16w4_linear, overload),
                               (x, a.packed, a.scale, a.zero, b, 40, 128, -1))
+    if overload != "default":  # da8w4_linear_quantized has one overload: checked once per dtype
+        return
     q, s, z = xk.quantize_per_token(x.reshape(-1, 128), False, 0, 255)
     torch.library.opcheck(torch.ops.xeon.da8w4_linear_quantized,
                           (q, s.reshape(-1), z.reshape(-1), d.packed, d.scale, d.zero, d.compensation, None, 40,
@@ -154,10 +156,10 @@ def test_torch_compile_picks_the_overload_by_gradient():
     xk.linear(xe, p).backward(dy)
     # Both backwards compute dy @ W in fp32 from the same codes; the compiled one dequantizes W in Inductor's code,
     # which may contract (q - zero) * scale + ... into FMAs (one rounding less per weight: at most 2 units of
-    # roundoff of |W|), and its matmul may sum the K = 64 products in another order (at most 2 * 64 roundings
-    # of the sum of |terms|).
+    # roundoff of |W|), and its matmul may sum each dx element's N = 32 products in another order (at most
+    # 2 * 32 roundings of the sum of |terms|).
     w = xk.layouts.dequantize("a16w4", {"codes": p.packed, "scale": p.scale, "zero": p.zero}, 32, 64, 32)
-    assert_within(xg.grad, xe.grad, (2 + 2 * 64) * 2.0**-24 * (dy.abs() @ w.abs()), "compiled vs eager dx")
+    assert_within(xg.grad, xe.grad, (2 + 2 * 32) * 2.0**-24 * (dy.abs() @ w.abs()), "compiled vs eager dx")
 
 
 @pytest.mark.parametrize("scheme", ["da8w8", "a16w8", "da8w4", "a16w4"])
