@@ -63,18 +63,20 @@ def make_input(shape, dtype, seed=0, scale=1.0):
 
 
 def inexact_kernel_used(path_name, scheme, dtype, M, K):
-    """Which kernel outside the exact fp32-FMA ones a bf16-activation call runs, if any: "panel" (AMX-BF16
-    tiles or vdpbf16ps: A16W8 / A16W4 with bf16 activations, M at or above the path's bf16 threshold, K a
-    multiple of its k step) or "decode" (A16W4 with bf16 activations below the path's decode rows: the int4
-    decode kernel on vdpbf16ps or fp32 FMA), else False. Their fp32 sums run in another order (and the panel
-    kernels round A16W4's weights to bf16), so they are compared with the reference within a bound, not bit
-    for bit."""
+    """Which kernel outside the exact fp32-FMA ones a bf16-activation call runs, if any: "decode" (A16W4 with
+    bf16 activations below the path's decode rows, which may lie above its bf16 threshold: the int4 decode
+    kernel on vdpbf16ps or fp32 FMA), "panel" (AMX-BF16 tiles or vdpbf16ps: A16W8 / A16W4 with bf16
+    activations, M at or above the path's bf16 threshold, K a multiple of its k step), else False. Their fp32
+    sums run in another order (and the panel kernels round A16W4's weights to bf16), so they are compared with
+    the reference within a bound, not bit for bit."""
     p = xk._library.info()["paths"][xk._paths.path_id(path_name)]
     if scheme not in ("a16w8", "a16w4") or dtype != torch.bfloat16:
         return False
+    if scheme == "a16w4" and M < p["a16w4_decode_rows"]:  # checked first, as path_kernels.h's a16 does
+        return "decode"
     if p["bf16_min_rows"] >= 0 and M >= p["bf16_min_rows"] and K % p["bf16_k_multiple"] == 0:
         return "panel"
-    return "decode" if scheme == "a16w4" and M < p["a16w4_decode_rows"] else False
+    return False
 
 
 def assert_within(actual, expected, tol, what=""):

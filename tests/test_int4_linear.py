@@ -13,9 +13,10 @@ from conftest import (DTYPES, FP32_U, SUBNORMAL_STEP, UNIT_ROUNDOFF, a16_magnitu
 from xeon_kernels.reference import (quantize_activation_da8w4_torchao, quantize_weight_int4_torchao)
 
 SCHEMES = ["da8w4", "a16w4"]
-# (M, K, N, group): M = 0, 1, 3, 17, 300; N off the 32-channel block; every group size.
+# (M, K, N, group): M = 0, 1, 3, 17, 300; N off the 32-channel block; every group size; N = 80: three int4
+# blocks, so that kernels taking two per call (the AVX-512 decode kernel) also run one at the last columns.
 SHAPES = [(0, 64, 32, 32), (1, 32, 1, 32), (3, 128, 33, 64), (17, 256, 50, 128), (300, 256, 64, 256),
-          (5, 96, 40, 32)]
+          (5, 96, 40, 32), (6, 64, 80, 32)]
 
 
 def da8w4_magnitude(x2d, w, group, act_symmetric):

@@ -54,12 +54,16 @@ def test_avx512_bf16_dispatch():
     for name in names:
         for scheme, group in [("a16w8", None), ("a16w4", 32)]:
             p = xk.pack_weight(make_input((48, 64), torch.float32, 1, 0.1), scheme, group)
-            linear_on(name, make_input((min_rows, 64), torch.bfloat16, 2), p)
+            # A16W4's bf16 rows reach the panel kernel from its decode kernel's threshold on, above the panel's
+            start = max(min_rows, info[name]["a16w4_decode_rows"]) if scheme == "a16w4" else min_rows
+            assert start > 1, (name, scheme)
+            linear_on(name, make_input((start, 64), torch.bfloat16, 2), p)
             assert stats()["bf16"] == 1 and stats()["tiles"] == 0 and stats()["rows"] == 8, (name, scheme)
-            if min_rows > 1:  # below it: fp32 FMA, except A16W4's decode kernel (bf16 activations as they are)
-                linear_on(name, make_input((min_rows - 1, 64), torch.bfloat16, 2), p)
-                decode = scheme == "a16w4" and min_rows - 1 < info[name]["a16w4_decode_rows"]
-                assert stats()["bf16"] == int(decode) and stats()["cols"] == (32 if decode else 16 * 4), (name, scheme)
+            assert stats()["decode"] == 0, (name, scheme)
+            # below it: A16W8 fp32 FMA, A16W4 the decode kernel (bf16 activations as they are); 4 rows each
+            linear_on(name, make_input((start - 1, 64), torch.bfloat16, 2), p)
+            decode = int(scheme == "a16w4")
+            assert (stats()["decode"], stats()["bf16"], stats()["rows"]) == (decode, decode, 4), (name, scheme)
             linear_on(name, make_input((64, 64), torch.float16, 2), p)
             assert stats()["bf16"] == 0, (name, scheme)
         p = xk.pack_weight(make_input((48, 63), torch.float32, 1, 0.1), "a16w8")  # K odd: no k pairs
@@ -71,27 +75,31 @@ def test_avx512_bf16_dispatch():
 
 
 def test_a16w4_decode_dispatch():
-    # A16W4 with bf16 activations below a path's decode rows runs the int4 decode kernel (int4_decode.h: 4 rows
-    # x one 32-channel block; vdpbf16ps on the avx512_bf16 paths, fp32 FMA on the other SIMD ones); from those
-    # rows on the exact fp32-FMA kernel or the bf16 panel / tile kernels; fp16 activations never reach it; ref
-    # and the tiles-at-every-M test path have none.
+    # A16W4 with bf16 activations below a path's decode rows (every M on avx512) runs the int4 decode kernel
+    # (int4_decode.h: 4 rows x the path's 32-channel blocks; vdpbf16ps on the avx512_bf16 paths, fp32 FMA on the
+    # other SIMD ones); from those rows on the exact fp32-FMA kernel or the bf16 panel / tile kernels; fp16
+    # activations never reach it; ref and the tiles-at-every-M test path have none.
     info = {p["name"]: p for p in xk._library.info()["paths"]}
     p = xk.pack_weight(make_input((48, 64), torch.float32, 1, 0.1), "a16w4", 32)
+    every_m = 2**63 - 1  # the avx512 path's threshold: the decode kernel at every M (avx512_blocking.h)
     ran = []
     for name in ("avx2", "avx512", "avx512_emulated", "amx", "amx_emulated", "avx512_bf16", "avx512_bf16_emulated"):
         if name not in PATHS:
             continue
         rows = info[name]["a16w4_decode_rows"]
-        assert rows >= 2, name
-        for m in (1, rows - 1):
+        assert rows >= 2 and (rows == every_m) == (name in ("avx512", "avx512_emulated")), name
+        cols = 32 if name == "avx2" else 64  # 32-channel blocks per call: 1 in AVX2's 16 registers, 2 in 32
+        last = min(rows - 1, 300)
+        for m in (1, last):
             linear_on(name, make_input((m, 64), torch.bfloat16, 2), p)
             assert stats()["decode"] == 1, (name, m)
             shape = (stats()["rows"], stats()["cols"], stats()["tiles"], stats()["bf16"])
-            assert shape == (4, 32, 0, int("bf16" in name)), (name, m)
-        linear_on(name, make_input((rows - 1, 64), torch.float16, 2), p)
+            assert shape == (4, cols, 0, int("bf16" in name)), (name, m)
+        linear_on(name, make_input((last, 64), torch.float16, 2), p)
         assert (stats()["decode"], stats()["bf16"]) == (0, 0), name
-        linear_on(name, make_input((rows, 64), torch.bfloat16, 2), p)
-        assert stats()["decode"] == 0, name
+        if rows != every_m:
+            linear_on(name, make_input((rows, 64), torch.bfloat16, 2), p)
+            assert stats()["decode"] == 0, name
         ran.append(name)
     assert {"avx2", "avx512_emulated", "amx_emulated", "avx512_bf16_emulated"} <= set(ran)  # every AVX2 + FMA CPU
     assert all(info[n]["a16w4_decode_rows"] == 0 for n in ("ref", "amx_emulated_tiles"))

@@ -23,7 +23,7 @@ using AmxPathKernels =
     PathKernels<VnniPolicy<S, kAmxPathBlocking>, VnniInt4Policy<S, kAmxPathBlocking, kAvx512A16w4FmaBlocking>,
                 AmxPolicy<T, kAmxPathBlocking>, AmxInt4Policy<T, S, kAmxPathBlocking>,
                 AmxBf16Policy<T, S, kAmxPathBlocking>, kTileMinRows, kTileMinRows,
-                Int4DecodePolicy<S, kAmxPathBlocking, Fp32Dot, std::min(kAvx512DecodeRows, kTileMinRows)>>;
+                Int4DecodePolicy<S, kAvx512DecodeBlocking, Fp32Dot, std::min(kAvx512DecodeRows, kTileMinRows)>>;
 
 }  // namespace
 }  // namespace xeon

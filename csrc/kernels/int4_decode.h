@@ -44,48 +44,49 @@ struct Fp32Dot {
   static typename S::vf dot(typename S::vf acc, const X& x, const W& w) { return S::fma(x, w, acc); }
 };
 
-// MR rows from m0, int4 N-block nb (32 channels): c[i][0:32] = y (before bias).
-template <class S, class Dot, int MR>
+// MR rows from m0, NB int4 N-blocks from nb (32 channels each): c[i][0:32 NB] = y (before bias). Each
+// broadcast of x serves the NB blocks (AVX-512 paths: 2, RESULTS.md "A16W4's integer-code kernel over two
+// N-blocks").
+template <class S, class Dot, int MR, int NB>
 void a16w4_decode_tile(const A16w4Args& g, int64_t m0, int64_t nb, float* c, int64_t ldc) {
+  constexpr int V = 2 * NB;  // output vectors per row: channels 16 v .. 16 v + 15
   const int64_t G = g.K / g.group;
-  typename S::vf y[MR][2];
-  for (int i = 0; i < MR; ++i) y[i][0] = y[i][1] = S::zero_f();
+  for (int i = 0; i < MR; ++i)
+    for (int v = 0; v < V; ++v) S::store_f(c + i * ldc + v * kInt4Half, S::zero_f());
   for (int64_t gi = 0; gi < G; ++gi) {
-    const int64_t p = (nb * G + gi) * kNBlockInt4;
-    const uint8_t* wg = g.w + (nb * G + gi) * g.group * kInt4Half;
+    const uint8_t* wg[NB];
+    for (int b = 0; b < NB; ++b) wg[b] = g.w + ((nb + b) * G + gi) * g.group * kInt4Half;
     // NA independent sums per output vector: at one or two rows a single chain of dot steps would wait on
     // the instruction's latency (one step per 16 or 32 weight bytes) below the memory's rate (RESULTS.md,
     // "A16W4 decode"). Each product still passes through at most `group` roundings in its group's sum.
     constexpr int NA = MR <= 2 ? 2 : 1;
-    typename S::vf a[NA][MR][2];
+    typename S::vf a[NA][MR][V];
     for (int u = 0; u < NA; ++u)
-      for (int i = 0; i < MR; ++i) a[u][i][0] = a[u][i][1] = S::zero_f();
+      for (int i = 0; i < MR; ++i)
+        for (int v = 0; v < V; ++v) a[u][i][v] = S::zero_f();
     for (int64_t kk = 0; kk < g.group; kk += Dot::kK * NA) {  // group: 32 to 256 (checked_layout)
       for (int u = 0; u < NA; ++u) {
-        typename Dot::W lo, hi;  // channels 0-15 and 16-31, k rows from kk + kK u
-        Dot::codes(wg + (kk + Dot::kK * u) * kInt4Half, lo, hi);
+        typename Dot::W w[V];  // k rows from kk + kK u
+        for (int b = 0; b < NB; ++b) Dot::codes(wg[b] + (kk + Dot::kK * u) * kInt4Half, w[2 * b], w[2 * b + 1]);
         const int64_t k = gi * g.group + kk + Dot::kK * u;
         for (int i = 0; i < MR; ++i) {
           const typename Dot::X xv = Dot::act(g, m0 + i, k);
-          a[u][i][0] = Dot::dot(a[u][i][0], xv, lo);
-          a[u][i][1] = Dot::dot(a[u][i][1], xv, hi);
+          for (int v = 0; v < V; ++v) a[u][i][v] = Dot::dot(a[u][i][v], xv, w[v]);
         }
       }
     }
     for (int u = 1; u < NA; ++u)
       for (int i = 0; i < MR; ++i)
-        for (int h = 0; h < 2; ++h) a[0][i][h] = S::add_f(a[0][i][h], a[u][i][h]);
-    const typename S::vf s0 = S::load_f(g.w_scale + p), s1 = S::load_f(g.w_scale + p + kInt4Half);
-    const typename S::vf z0 = S::load_f(g.w_zero + p), z1 = S::load_f(g.w_zero + p + kInt4Half);
-    for (int i = 0; i < MR; ++i) {
-      const typename S::vf xs = S::bcast_f(g.x.group_sums[(m0 + i) * G + gi]);
-      y[i][0] = S::fma(z0, xs, S::fma(s0, a[0][i][0], y[i][0]));
-      y[i][1] = S::fma(z1, xs, S::fma(s1, a[0][i][1], y[i][1]));
+        for (int v = 0; v < V; ++v) a[0][i][v] = S::add_f(a[0][i][v], a[u][i][v]);
+    for (int v = 0; v < V; ++v) {
+      const int64_t p = ((nb + v / 2) * G + gi) * kNBlockInt4 + (v % 2) * kInt4Half;
+      const typename S::vf s = S::load_f(g.w_scale + p), z = S::load_f(g.w_zero + p);
+      for (int i = 0; i < MR; ++i) {
+        const typename S::vf xs = S::bcast_f(g.x.group_sums[(m0 + i) * G + gi]);
+        float* y = c + i * ldc + v * kInt4Half;  // the running sum over groups, in the tile buffer
+        S::store_f(y, S::fma(z, xs, S::fma(s, a[0][i][v], S::load_f(y))));
+      }
     }
-  }
-  for (int i = 0; i < MR; ++i) {
-    S::store_f(c + i * ldc, y[i][0]);
-    S::store_f(c + i * ldc + kInt4Half, y[i][1]);
   }
 }
 

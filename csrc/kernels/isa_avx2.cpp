@@ -26,9 +26,13 @@ constexpr Blocking kBlocking{.rows = 4, .col_blocks = 4, .task_rows = 256, .pane
 // Both stay far below the memory's rate here (M = 1: 15-17 GB/s against a 47 GB/s probe): each 16-byte k row
 // of codes takes about 15 instructions to unpack and convert to fp32, besides its 4 FMAs per row of x.
 constexpr int64_t kAvx2DecodeRows = 5;
+// The decode kernel over one 32-channel block per call: two blocks (the AVX-512 paths' blocking) need 32 ymm
+// accumulators at 4 rows and were slower through this path on Zen 4 (same harness as kAvx512DecodeBlocking):
+// M = 1 / 2 / 4 in 0.49-0.62 / 0.69-0.81 / 1.26-1.31 ms against 0.47-0.49 / 0.64-0.65 / 1.10-1.15 ms.
+constexpr Blocking kDecodeBlocking{.rows = 4, .col_blocks = 2, .task_rows = 256, .panel_bytes = 0};
 }  // namespace
 // No int8 peak probe: AVX2 has no int8 dot-product instruction (dpbusd is emulated by vpmaddwd + adds).
 const KernelTable kAvx2Kernels =
-    VectorPathKernels<S, kBlocking, kBlocking, kAvx2DecodeRows>::table(nullptr, &stream_read_loop<S>);
+    VectorPathKernels<S, kBlocking, kBlocking, kDecodeBlocking, kAvx2DecodeRows>::table(nullptr, &stream_read_loop<S>);
 }  // namespace xeon
 #pragma GCC pop_options

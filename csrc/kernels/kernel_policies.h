@@ -64,16 +64,21 @@ struct VnniInt4Policy {
   }
 };
 
-// A16W4 with bf16 activations below kBelowRows rows: one 32-channel int4 N-block per call, up to B.rows rows,
-// codes straight into the dot-product step Dot (int4_decode.h: Bf16PairDot or Fp32Dot).
+// A16W4 with bf16 activations below kBelowRows rows: B.rows rows x B.col_blocks 16-column blocks per call
+// (whole 32-channel int4 N-blocks: fewer at the last columns), codes straight into the dot-product step Dot
+// (int4_decode.h: Bf16PairDot or Fp32Dot).
 template <class S, Blocking B, template <class> class Dot, int64_t kBelow>
 struct Int4DecodePolicy {
-  static constexpr int64_t kRows = B.rows, kCols = kNBlockInt4, kTaskRows = B.task_rows, kBelowRows = kBelow;
+  static_assert(B.col_blocks % kInt4Blocks16 == 0, "whole int4 N-blocks");
+  static constexpr int64_t kRows = B.rows, kCols = B.col_blocks * kNBlock, kTaskRows = B.task_rows;
+  static constexpr int64_t kBelowRows = kBelow;
   static constexpr bool kWidePanels = false, kTiles = false, kBf16 = Dot<S>::kBf16;  // kBf16: gemm_stats
   static constexpr bool kF32Acts = Dot<S>::kF32Acts;  // the driver widens the activations to g.x.f32
-  static void block(const A16w4Args& g, int64_t m0, int64_t rows, int64_t nb0, int64_t, float* c, int64_t ldc) {
-    dispatch_shape<B.rows, 1>(
-        rows, 1, [&]<int R, int>() { a16w4_decode_tile<S, Dot<S>, R>(g, m0, nb0 / kInt4Blocks16, c, ldc); });
+  static void block(const A16w4Args& g, int64_t m0, int64_t rows, int64_t nb0, int64_t nbs, float* c,
+                    int64_t ldc) {
+    dispatch_shape<B.rows, B.col_blocks / kInt4Blocks16>(rows, ceil_div(nbs, kInt4Blocks16), [&]<int R, int NB>() {
+      a16w4_decode_tile<S, Dot<S>, R, NB>(g, m0, nb0 / kInt4Blocks16, c, ldc);
+    });
   }
 };
 

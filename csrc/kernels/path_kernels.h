@@ -29,18 +29,13 @@ struct PathKernels {
       if (tiles(g.M)) return gemm<TileDa8w4>(g);
     gemm<VecInt4>(g);
   }
-  // bf16 activations go to the bf16 dot-product kernels (AMX-BF16 tiles, vdpbf16ps) as they are, from
-  // kBf16MinRows rows on and K a multiple of the kernel's k step; fp32 and fp16 activations, and the rows
-  // below the threshold, to the fp32-FMA kernels (rounding fp32 / fp16 to bf16 would lose precision),
-  // except A16W4's bf16 rows below Int4Decode::kBelowRows on a path with a decode kernel (int4_decode.h).
+  // A16W4's bf16 activations below Int4Decode::kBelowRows rows, on a path with that kernel, go to the int4
+  // decode kernel (int4_decode.h: the codes as exact q - 8, no per-weight dequantization); other bf16
+  // activations to the bf16 dot-product kernels (AMX-BF16 tiles, vdpbf16ps) as they are, from kBf16MinRows
+  // rows on and K a multiple of the kernel's k step; fp32 and fp16 activations, and the rows below the
+  // threshold, to the fp32-FMA kernels (rounding fp32 / fp16 to bf16 would lose precision).
   template <class Vec, class Args>
   static void a16(Args g) {
-    if constexpr (!std::is_void_v<Bf16>) {
-      if (g.x.dtype == ScalarType::BFloat16 && g.K % Bf16::kKMultiple == 0 && g.M >= kBf16MinRows) {
-        g.x.bf16 = static_cast<const BFloat16*>(g.x.x);
-        return gemm<Bf16>(g);
-      }
-    }
     if constexpr (!std::is_void_v<Int4Decode> && std::is_same_v<Args, A16w4Args>) {
       if (g.x.dtype == ScalarType::BFloat16 && g.M < Int4Decode::kBelowRows) {
         g.x.bf16 = static_cast<const BFloat16*>(g.x.x);
@@ -48,6 +43,12 @@ struct PathKernels {
         g.x.group_sums = a16_group_sums(g.x.bf16, g.M, g.K, g.group, sums);
         if constexpr (Int4Decode::kF32Acts) g.x.f32 = a16_rows_as_f32(g.x, g.M, g.K, widened);
         return gemm<Int4Decode>(g);
+      }
+    }
+    if constexpr (!std::is_void_v<Bf16>) {
+      if (g.x.dtype == ScalarType::BFloat16 && g.K % Bf16::kKMultiple == 0 && g.M >= kBf16MinRows) {
+        g.x.bf16 = static_cast<const BFloat16*>(g.x.x);
+        return gemm<Bf16>(g);
       }
     }
     std::unique_ptr<float[]> buf;
@@ -73,10 +74,11 @@ struct PathKernels {
 };
 
 // A path of vector kernels only: the VNNI / FMA policies on SIMD backend S with blocking B (BA16W4 for A16W4's
-// FMA kernel), and A16W4's fp32 decode kernel for bf16 activations below kDecodeRows rows (int4_decode.h).
-template <class S, Blocking B, Blocking BA16W4, int64_t kDecodeRows>
+// FMA kernel), and A16W4's fp32 decode kernel (blocking BDecode) for bf16 activations below kDecodeRows rows
+// (int4_decode.h).
+template <class S, Blocking B, Blocking BA16W4, Blocking BDecode, int64_t kDecodeRows>
 using VectorPathKernels = PathKernels<VnniPolicy<S, B>, VnniInt4Policy<S, B, BA16W4>, void, void, void, -1, -1,
-                                      Int4DecodePolicy<S, B, Fp32Dot, kDecodeRows>>;
+                                      Int4DecodePolicy<S, BDecode, Fp32Dot, kDecodeRows>>;
 
 }  // namespace
 }  // namespace xeon
