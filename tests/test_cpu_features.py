@@ -88,7 +88,7 @@ def feature_set(*names):
 
 AVX2 = ("os_avx", "avx2", "fma")
 AVX512 = AVX2 + ("os_avx512", "avx512f", "avx512bw", "avx512vl", "avx512dq", "avx512_vnni")
-AMX = AVX512 + ("os_amx", "amx_tile", "amx_int8", "amx_bf16")
+AMX = AVX512 + ("avx512_bf16", "avx512_vbmi", "os_amx", "amx_tile", "amx_int8", "amx_bf16")  # Sapphire Rapids
 
 
 @pytest.mark.parametrize("names,best", [
@@ -99,10 +99,10 @@ AMX = AVX512 + ("os_amx", "amx_tile", "amx_int8", "amx_bf16")
     (AVX512, "avx512"),
     (AVX512 + ("avx512_bf16", "avx512_vbmi"), "avx512_bf16"),  # Zen 4 / Zen 5
     (AVX512 + ("avx512_bf16",), "avx512"),  # Cooper Lake: no VBMI for the int4 decode kernel's vpermb
-    (AMX + ("avx512_bf16", "avx512_vbmi"), "avx512_bf16"),  # AMX refused, AVX512_BF16 there (Sapphire Rapids)
+    (AMX, "avx512_bf16"),  # Linux refused the tile permission: AVX512_BF16 there (Sapphire Rapids)
     (AMX + ("amx_permitted",), "amx"),
-    (AMX, "avx512"),  # Linux refused the tile permission
-    (tuple(n for n in AMX if n != "amx_bf16") + ("amx_permitted",), "avx512"),  # AMX-INT8 only
+    (tuple(n for n in AMX if n != "amx_bf16") + ("amx_permitted",), "avx512_bf16"),  # AMX-INT8 only
+    (tuple(n for n in AMX if n != "avx512_vbmi") + ("amx_permitted",), "avx512"),  # amx runs vpermb below tiles
 ])
 def test_path_choice_for_feature_sets(names, best):
     # The op library's one decision (csrc/ops/paths.cpp), evaluated for CPUs other than this one.
@@ -111,11 +111,11 @@ def test_path_choice_for_feature_sets(names, best):
 
 def test_refused_amx_permission_warns_once_and_falls_back(monkeypatch):
     # Linux can refuse the tile permission (arch_prctl); the library then warns once, naming the path it uses,
-    # which is the op library's choice for those features: avx512.
+    # which is the op library's choice for those features: avx512_bf16 on a Sapphire Rapids.
     refused = feature_set(*AMX)
     monkeypatch.setattr(xk._paths, "features", lambda: refused)
     monkeypatch.setattr(xk._paths, "_warned_amx", False)
-    with pytest.warns(RuntimeWarning, match="refused tile permission.*using the avx512 path") as record:
+    with pytest.warns(RuntimeWarning, match="refused tile permission.*using the avx512_bf16 path") as record:
         xk._paths._warn_if_amx_refused()
         xk._paths._warn_if_amx_refused()
     assert len([w for w in record if "tile permission" in str(w.message)]) == 1

@@ -18,12 +18,16 @@ constexpr Blocking kAmxPathBlocking{.rows = 4, .col_blocks = 4, .task_rows = 256
 // Revisit with benchmarks/bench_linear.py there.
 constexpr int64_t kAmxTileMinRows = 8;
 
+// Below the tile threshold A16W4's bf16 activations take the avx512_bf16 path's decode kernel (vdpbf16ps on
+// the codes; S has dpbf16: the avx512_bf16 backend, or the emulated one). Its threshold there (40 rows, against
+// the vdpbf16ps panel kernel, avx512_bf16_path.h) is not this one's: against the AMX-BF16 tiles, not yet
+// measured on an AMX machine.
 template <class T, class S, int64_t kTileMinRows = kAmxTileMinRows>
 using AmxPathKernels =
     PathKernels<VnniPolicy<S, kAmxPathBlocking>, VnniInt4Policy<S, kAmxPathBlocking, kAvx512A16w4FmaBlocking>,
                 AmxPolicy<T, kAmxPathBlocking>, AmxInt4Policy<T, S, kAmxPathBlocking>,
                 AmxBf16Policy<T, S, kAmxPathBlocking>, kTileMinRows, kTileMinRows,
-                Int4DecodePolicy<S, kAvx512DecodeBlocking, Fp32Dot, std::min(kAvx512DecodeRows, kTileMinRows)>>;
+                Int4DecodePolicy<S, kAvx512DecodeBlocking, Bf16PairDot, kTileMinRows>>;
 
 }  // namespace
 }  // namespace xeon

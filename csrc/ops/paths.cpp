@@ -14,9 +14,10 @@ bool avx512_vnni(const CpuFeatures& f) {
 }
 // AVX512_VBMI too (vpermb in the int4 decode kernel): every CPU with AVX512_BF16 but Cooper Lake, which runs avx512.
 bool avx512_bf16(const CpuFeatures& f) { return avx512_vnni(f) && f.avx512_bf16 && f.avx512_vbmi; }
-// AMX-INT8 and AMX-BF16 tiles (and AVX-512 below the tile threshold), once Linux granted tile permission.
+// AMX-INT8 and AMX-BF16 tiles (and the avx512_bf16 path's vector kernels below the tile threshold: every CPU
+// with AMX has AVX512_BF16 and AVX512_VBMI), once Linux granted tile permission.
 bool amx(const CpuFeatures& f) {
-  return avx512_vnni(f) && f.os_amx && f.amx_tile && f.amx_int8 && f.amx_bf16 && f.amx_permitted;
+  return avx512_bf16(f) && f.os_amx && f.amx_tile && f.amx_int8 && f.amx_bf16 && f.amx_permitted;
 }
 
 }  // namespace
