@@ -75,19 +75,19 @@ def test_avx512_bf16_dispatch():
 
 
 def test_a16w4_decode_dispatch():
-    # A16W4 with bf16 activations below a path's decode rows (every M on avx512) runs the int4 decode kernel
+    # A16W4 with bf16 activations below a path's decode rows (every M on avx2 and avx512) runs the int4 decode kernel
     # (int4_decode.h: 4 rows x the path's 32-channel blocks; vdpbf16ps on the avx512_bf16 and amx paths, fp32
     # FMA on avx2 and avx512); from those rows on the exact fp32-FMA kernel or the bf16 panel / tile kernels; fp16
     # activations never reach it; ref and the tiles-at-every-M test path have none.
     info = {p["name"]: p for p in xk._library.info()["paths"]}
     p = xk.pack_weight(make_input((48, 64), torch.float32, 1, 0.1), "a16w4", 32)
-    every_m = 2**63 - 1  # the avx512 path's threshold: the decode kernel at every M (avx512_blocking.h)
+    every_m = 2**63 - 1  # avx2's and avx512's threshold: the decode kernel at every M (avx512_blocking.h)
     ran = []
     for name in ("avx2", "avx512", "avx512_emulated", "amx", "amx_emulated", "avx512_bf16", "avx512_bf16_emulated"):
         if name not in PATHS:
             continue
         rows = info[name]["a16w4_decode_rows"]
-        assert rows >= 2 and (rows == every_m) == (name in ("avx512", "avx512_emulated")), name
+        assert rows >= 2 and (rows == every_m) == (name in ("avx2", "avx512", "avx512_emulated")), name
         cols = 32 if name == "avx2" else 64  # 32-channel blocks per call: 1 in AVX2's 16 registers, 2 in 32
         last = min(rows - 1, 300)
         for m in (1, last):

@@ -1,7 +1,6 @@
 // Block sizes and thresholds the AVX-512 vector kernels share on every path that runs them (avx512, avx512_bf16,
 // amx below its tile threshold, and the emulated forms, which mirror them), and the avx512 path's definition.
 #pragma once
-#include <limits>
 #include "kernels/kernel_policies.h"
 #include "kernels/path_kernels.h"
 

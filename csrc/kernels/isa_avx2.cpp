@@ -20,12 +20,15 @@ using S = simd_avx2::Simd;
 // the spills.
 constexpr Blocking kBlocking{.rows = 4, .col_blocks = 4, .task_rows = 256, .panel_bytes = 0};
 // Rows below which A16W4 with bf16 activations runs the fp32 decode kernel (int4_decode.h Fp32Dot, the codes as
-// exact q - 8 from pshufb's int8 table) rather than the fp32-FMA kernel. Measured through this path on AMD EPYC
-// Zen 4 (2 threads, K = N = 4096, group 128, cold weights, 7 interleaved rounds in one process, 2026-11-29),
-// decode / FMA kernel: M = 1: 1.13x, 2: 1.16-1.19x, 4: 1.08x, 5: 1.01x; one or two accumulator chains level.
-// Both stay far below the memory's rate here (M = 1: 15-17 GB/s against a 47 GB/s probe): each 16-byte k row
-// of codes takes about 15 instructions to unpack and convert to fp32, besides its 4 FMAs per row of x.
-constexpr int64_t kAvx2DecodeRows = 5;
+// exact q - 8 from pshufb's int8 table) rather than the fp32-FMA kernel: every M. Measured through this path
+// on AMD EPYC Zen 4 (2 threads, K = N = 4096, group 128, 2026-11-29), decode / FMA kernel time inverted: cold
+// weights, 7 interleaved rounds in one process: M = 1: 1.13x, 2: 1.16-1.19x, 4: 1.08x, 5: 1.01x; the same
+// binary with the threshold switched at run time, 5 interleaved rounds (seventh session, hot or cold as
+// given): M = 5 0.96-1.10x cold, 1.12-1.23x hot; 6 1.09x cold, 1.44x hot; 8 1.07-1.08x cold, 1.24x hot; 16
+// 1.21x, 32 1.24x, 128 1.08x, 1024 1.02x hot. Both stay far below the memory's rate here (M = 1: 15-17 GB/s
+// against a 47 GB/s probe): each 16-byte k row of codes takes about 15 instructions to unpack and convert to
+// fp32, besides its 4 FMAs per row of x. Not measured on a CPU without AVX-512 (Zen 3).
+constexpr int64_t kAvx2DecodeRows = std::numeric_limits<int64_t>::max();
 // The decode kernel over one 32-channel block per call: two blocks (the AVX-512 paths' blocking) need 32 ymm
 // accumulators at 4 rows and were slower through this path on Zen 4 (same harness as kAvx512DecodeBlocking):
 // M = 1 / 2 / 4 in 0.49-0.62 / 0.69-0.81 / 1.26-1.31 ms against 0.47-0.49 / 0.64-0.65 / 1.10-1.15 ms.
