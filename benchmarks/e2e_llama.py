@@ -10,8 +10,8 @@ Per configuration: TTFT (the prefill call that gives the first token), TPOT (med
 tokens per second, the decode bound (weight bytes read per token / read bandwidth measured in the same run) and
 the fraction of it reached, and (eager) the share of each step spent outside the linear layers (attention, norms,
 rotary, embedding, sampling), from timing hooks around every linear. Compile time is reported apart: a whole
-warm-up generate runs before the timed one (and graphs compiled during the timed run, if any, are counted). Per layer: (TPOT - TPOT of the same model with 0 layers) / layers, and an
-estimate for all 32 layers from it.
+warm-up generate runs before the timed one (and graphs compiled during the timed run, if any, are counted).
+Per layer: (TPOT - TPOT of the same model with 0 layers) / layers, and an estimate for all 32 layers from it.
 
 torch.compile runs use the blog's `freezing=True` (not max-autotune: its compile time on 2 cores does not fit).
 lm_head stays bf16 in every configuration (xeon_kernels.quantize_'s default; torchao's quantize_ is given the

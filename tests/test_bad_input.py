@@ -106,7 +106,8 @@ def test_int4_n_within_the_padded_block_is_checked(scheme):
     for n, what in [(39, "channel 39 has a nonzero scale"), (41, "channel 40 has only zero scales")]:
         args = ((p.packed, p.scale, p.zero, p.compensation) if scheme == "da8w4" else (p.packed, p.scale, p.zero))
         extra = (True,) if scheme == "da8w4" else ()
-        with pytest.raises(RuntimeError, match=f"N: expected the packed weight's output channels, got N = {n} .*{what}"):
+        expected = f"N: expected the packed weight's output channels, got N = {n} .*{what}"
+        with pytest.raises(RuntimeError, match=expected):
             op(torch.randn(2, 64), *args, None, n, 64, *extra)
 
 

@@ -182,7 +182,8 @@ def test_each_rank_has_its_own_core(compared):
     assert compared[0]["cores"] != compared[1]["cores"] or os.cpu_count() < 2
     assert all(r["threads"] == len(r["cores"]) for r in compared.values())
     # every thread of the rank, not only the one that called init() (gloo starts its own before the pinning)
-    assert all(len(r["thread_cores"]) > 1 and all(c == r["cores"] for c in r["thread_cores"]) for r in compared.values())
+    for r in compared.values():
+        assert len(r["thread_cores"]) > 1 and all(c == r["cores"] for c in r["thread_cores"]), r
 
 
 def test_unsplittable_shapes_fail_on_every_rank_without_hanging(tmp_path):
