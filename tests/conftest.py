@@ -63,13 +63,15 @@ def make_input(shape, dtype, seed=0, scale=1.0):
 
 
 def inexact_kernel_used(path_name, scheme, dtype, M, K):
-    """Which kernel outside the exact fp32-FMA ones a bf16-activation call runs, if any: "decode" (A16W4 with
-    bf16 activations below the path's decode rows, which may lie above its bf16 threshold: the int4 decode
-    kernel on vdpbf16ps or fp32 FMA), "panel" (AMX-BF16 tiles or vdpbf16ps: A16W8 / A16W4 with bf16
-    activations, M at or above the path's bf16 threshold, K a multiple of its k step), else False. Their fp32
-    sums run in another order (and the panel kernels round A16W4's weights to bf16), so they are compared with
-    the reference within a bound, not bit for bit."""
+    """Which kernel outside the exact fp32-FMA ones an A16 call runs, if any: "decode" (A16W4 with bf16
+    activations below the path's decode rows, which may lie above its bf16 threshold, or fp16 ones below its
+    fp16 decode rows: the int4 decode kernel on vdpbf16ps or fp32 FMA), "panel" (AMX-BF16 tiles or vdpbf16ps:
+    A16W8 / A16W4 with bf16 activations, M at or above the path's bf16 threshold, K a multiple of its k step),
+    else False. Their fp32 sums run in another order (and the panel kernels round A16W4's weights to bf16), so
+    they are compared with the reference within a bound, not bit for bit."""
     p = xk._library.info()["paths"][xk._paths.path_id(path_name)]
+    if scheme == "a16w4" and dtype == torch.float16 and M < p["a16w4_decode_rows_fp16"]:
+        return "decode"
     if scheme not in ("a16w8", "a16w4") or dtype != torch.bfloat16:
         return False
     if scheme == "a16w4" and M < p["a16w4_decode_rows"]:  # checked first, as path_kernels.h's a16 does
@@ -123,7 +125,7 @@ def assert_a16_close_to_reference(y, x, weight, packed, bias, bf16_weights):
     the dequantization (one fp32 rounding per weight, or one bf16 rounding when bf16_weights: the AMX-BF16
     and vdpbf16ps A16W4 panel kernels round dequantized weights to bf16; A16W8 codes are exact in bf16), the
     scale and bias steps (2 u32), and both results' rounding to the output dtype. bf16_weights == "decode"
-    (the A16W4 decode kernel, vdpbf16ps or fp32 FMA: x (q - 8) is exact in fp32 for bf16 x, in either form):
+    (the A16W4 decode kernel, vdpbf16ps or fp32 FMA: x (q - 8) is exact in fp32 for bf16 or fp16 x):
     no weight rounding, but each product passes through at most group + 2 G + 2 <= K + 2 G + 2 fp32 roundings
     (its group's sum, the two fused multiply-adds per group into the output) on the magnitude of the split
     sums (a16w4_split_magnitude)."""

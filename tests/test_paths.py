@@ -75,10 +75,11 @@ def test_avx512_bf16_dispatch():
 
 
 def test_a16w4_decode_dispatch():
-    # A16W4 with bf16 activations below a path's decode rows (every M on avx2 and avx512) runs the int4 decode kernel
-    # (int4_decode.h: 4 rows x the path's 32-channel blocks; vdpbf16ps on the avx512_bf16 and amx paths, fp32
-    # FMA on avx2 and avx512); from those rows on the exact fp32-FMA kernel or the bf16 panel / tile kernels; fp16
-    # activations never reach it; ref and the tiles-at-every-M test path have none.
+    # A16W4 with bf16 activations below a path's decode rows (every M on avx2 and avx512) runs the int4 decode
+    # kernel (int4_decode.h: 4 rows x the path's 32-channel blocks; vdpbf16ps on the avx512_bf16 and amx paths,
+    # fp32 FMA on avx2 and avx512); from those rows on the exact fp32-FMA kernel or the bf16 panel / tile
+    # kernels; fp16 activations at every M (the fp32 form), fp32 never; ref has none, nor, for bf16, the
+    # tiles-at-every-M test path.
     info = {p["name"]: p for p in xk._library.info()["paths"]}
     p = xk.pack_weight(make_input((48, 64), torch.float32, 1, 0.1), "a16w4", 32)
     every_m = 2**63 - 1  # avx2's and avx512's threshold: the decode kernel at every M (avx512_blocking.h)
@@ -95,14 +96,20 @@ def test_a16w4_decode_dispatch():
             assert stats()["decode"] == 1, (name, m)
             shape = (stats()["rows"], stats()["cols"], stats()["tiles"], stats()["bf16"])
             assert shape == (4, cols, 0, int(name not in ("avx2", "avx512", "avx512_emulated"))), (name, m)
-        linear_on(name, make_input((last, 64), torch.float16, 2), p)
-        assert (stats()["decode"], stats()["bf16"]) == (0, 0), name
+        assert info[name]["a16w4_decode_rows_fp16"] == every_m, name
+        for m in (1, 300):  # fp16 activations: the fp32 form at every M, on every path
+            linear_on(name, make_input((m, 64), torch.float16, 2), p)
+            shape = (stats()["decode"], stats()["bf16"], stats()["rows"], stats()["cols"])
+            assert shape == (1, 0, 4, cols), (name, m)
+        linear_on(name, make_input((1, 64), torch.float32, 2), p)  # fp32: the exact FMA kernel
+        assert stats()["decode"] == 0, name
         if rows != every_m:
             linear_on(name, make_input((rows, 64), torch.bfloat16, 2), p)
             assert stats()["decode"] == 0, name
         ran.append(name)
     assert {"avx2", "avx512_emulated", "amx_emulated", "avx512_bf16_emulated"} <= set(ran)  # every AVX2 + FMA CPU
     assert all(info[n]["a16w4_decode_rows"] == 0 for n in ("ref", "amx_emulated_tiles"))
+    assert info["ref"]["a16w4_decode_rows_fp16"] == 0
 
 
 def test_vector_paths_never_run_tiles():

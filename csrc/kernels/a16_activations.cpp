@@ -27,19 +27,23 @@ const float* a16_rows_as_f32(const A16Activations& x, int64_t M, int64_t K, std:
 // before: M = 1 K = 14336 26.3 / 39.8 -> 17.8 / 24.6 us (two runs each); avx512 path M = 128 / 1024 (K = 4096)
 // 1825 -> 497 us / 7190 -> 3167 us.
 constexpr int64_t kSumLanes = 8;  // divides every group size (32 to 256)
-const float* a16_group_sums(const BFloat16* x, int64_t M, int64_t K, int64_t group, std::unique_ptr<float[]>& buf) {
+const float* a16_group_sums(const A16Activations& x, int64_t M, int64_t K, int64_t group,
+                            std::unique_ptr<float[]>& buf) {
   const int64_t G = K / group;
   buf.reset(new float[M * G]);
   float* out = buf.get();
   torch::stable::parallel_for(0, M, row_grain(K), [&](int64_t m0, int64_t m1) {
-    for (int64_t m = m0; m < m1; ++m)
-      for (int64_t gi = 0; gi < G; ++gi) {
-        const BFloat16* p = x + m * K + gi * group;
-        float s[kSumLanes] = {};
-        for (int64_t k = 0; k < group; k += kSumLanes)
-          for (int64_t j = 0; j < kSumLanes; ++j) s[j] += to_float(p[k + j]);
-        out[m * G + gi] = ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
-      }
+    dispatch_float_type(x.dtype, [&](auto* tag) {
+      using T = std::remove_pointer_t<decltype(tag)>;
+      for (int64_t m = m0; m < m1; ++m)
+        for (int64_t gi = 0; gi < G; ++gi) {
+          const T* p = static_cast<const T*>(x.x) + m * K + gi * group;
+          float s[kSumLanes] = {};
+          for (int64_t k = 0; k < group; k += kSumLanes)
+            for (int64_t j = 0; j < kSumLanes; ++j) s[j] += to_float(p[k + j]);
+          out[m * G + gi] = ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+        }
+    });
   });
   return out;
 }

@@ -10,7 +10,8 @@ namespace xeon {
 // Compiled for the baseline target (a16_activations.cpp), shared by every path.
 const float* a16_rows_as_f32(const A16Activations& x, int64_t M, int64_t K, std::unique_ptr<float[]>& buf);
 
-// The fp32 sums of each row of bf16 x ([M, K]) over each group of `group` k, in k order, into buf [M, K / group].
-const float* a16_group_sums(const BFloat16* x, int64_t M, int64_t K, int64_t group, std::unique_ptr<float[]>& buf);
+// The fp32 sums of each row of x ([M, K], any A16 dtype) over each group of `group` k, into buf [M, K / group].
+const float* a16_group_sums(const A16Activations& x, int64_t M, int64_t K, int64_t group,
+                            std::unique_ptr<float[]>& buf);
 
 }  // namespace xeon

@@ -27,7 +27,8 @@ using AmxPathKernels =
     PathKernels<VnniPolicy<S, kAmxPathBlocking>, VnniInt4Policy<S, kAmxPathBlocking, kAvx512A16w4FmaBlocking>,
                 AmxPolicy<T, kAmxPathBlocking>, AmxInt4Policy<T, S, kAmxPathBlocking>,
                 AmxBf16Policy<T, S, kAmxPathBlocking>, kTileMinRows, kTileMinRows,
-                Int4DecodePolicy<S, kAvx512DecodeBlocking, Bf16PairDot, kTileMinRows>>;
+                Int4DecodePolicy<S, kAvx512DecodeBlocking, Bf16PairDot, kTileMinRows>,
+                Int4DecodeF16Policy<S, kAvx512DecodeBlocking>>;
 
 }  // namespace
 }  // namespace xeon

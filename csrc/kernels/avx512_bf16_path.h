@@ -28,7 +28,8 @@ template <class S>
 using Avx512Bf16PathKernels =
     PathKernels<VnniPolicy<S, kAvx512VectorBlocking>, VnniInt4Policy<S, kAvx512VectorBlocking, kAvx512A16w4FmaBlocking>,
                 void, void, Bf16DotPolicy<S, kAvx512Bf16DotBlocking>, -1, kAvx512Bf16MinRows,
-                Int4DecodePolicy<S, kAvx512DecodeBlocking, Bf16PairDot, kAvx512Bf16DecodeRows>>;
+                Int4DecodePolicy<S, kAvx512DecodeBlocking, Bf16PairDot, kAvx512Bf16DecodeRows>,
+                Int4DecodeF16Policy<S, kAvx512DecodeBlocking>>;
 
 }  // namespace
 }  // namespace xeon

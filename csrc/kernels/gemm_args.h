@@ -104,9 +104,10 @@ struct KernelTable {
   // Ceiling probe of the read bandwidth with the path's widest loads (read_probe.h): reads [p, p + bytes)
   // once on the calling thread; null on the paths without SIMD loads of their own (ref, emulated).
   int64_t (*read_loop)(const uint8_t* p, int64_t bytes, int64_t streams);
-  // A16W4 with bf16 activations below this many rows runs the decode kernel (int4_decode.h; compared with
-  // the reference within a bound, as the bf16 kernels), not the exact fp32-FMA kernel; 0: never.
+  // A16W4 with bf16 (fp16) activations below this many rows runs the decode kernel (int4_decode.h; compared
+  // with the reference within a bound, as the bf16 kernels), not the exact fp32-FMA kernel; 0: never.
   int64_t a16w4_decode_rows;
+  int64_t a16w4_decode_rows_fp16;
   // Per-token activation quantization (quant/act_quant.h): the same bits on every path; the vector paths
   // run kernels/act_quant_simd.h on their SIMD backend, ref the scalar rows.
   QuantizeRowsFn quantize_rows;

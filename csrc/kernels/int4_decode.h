@@ -1,14 +1,14 @@
-// A16W4 with bf16 activations at decode sizes (below the path's decode rows, xeon::info's a16w4_decode_rows:
-// kAvx512Bf16MinRows, kAvx512DecodeRows, kAvx2DecodeRows): the int4 codes read once, without dequantizing each
-// weight.
+// A16W4 with bf16 or fp16 activations, below the path's decode rows (xeon::info's a16w4_decode_rows:
+// kAvx512Bf16DecodeRows, kAvx512DecodeRows, kAvx2DecodeRows, the amx tile threshold; a16w4_decode_rows_fp16:
+// every M): the int4 codes read once, without dequantizing each weight.
 //
 // y[m, n] = sum_g s[n, g] * A[m, n, g] + z[n, g] * X[m, g], with A = sum_{k in g} (q[n, k] - 8) * x[m, k] and
-// X = sum_{k in g} x[m, k] (A16Activations::group_sums, once per call). q - 8 lies in [-8, 7] and x is bf16,
-// so every product x (q - 8) is exact in fp32 (at most 8 + 4 significant bits), in either dot-product step:
-//   Bf16PairDot  vdpbf16ps (AVX512_BF16): two k rows of codes per instruction as bf16 pairs
+// X = sum_{k in g} x[m, k] (A16Activations::group_sums, once per call). q - 8 lies in [-8, 7] and x is bf16 or
+// fp16, so every product x (q - 8) is exact in fp32 (at most 11 + 4 significant bits), in either dot-product step:
+//   Bf16PairDot  vdpbf16ps (AVX512_BF16; bf16 x): two k rows of codes per instruction as bf16 pairs
 //                (S::int4_rows_as_bf16_pairs);
-//   Fp32Dot      fp32 FMA (AVX-512 without BF16, AVX2): one k row, codes as fp32 (S::int4_row_minus_eight_as_f),
-//                the activations widened to fp32 once per call;
+//   Fp32Dot      fp32 FMA (bf16 x on AVX-512 without BF16 and AVX2; fp16 x everywhere): one k row, codes as fp32
+//                (S::int4_row_minus_eight_as_f), the activations widened to fp32 once per call;
 // where the exact fp32-FMA kernel (int4_microkernel.h) spends a multiply-add per weight on dequantizing it
 // before the multiply-add with x. The sums run in another order than the reference's sum_k x * ((q - 8) s + z):
 // the tests hold this kernel to that order's error bound (conftest).

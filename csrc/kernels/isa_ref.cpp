@@ -82,6 +82,6 @@ void ref_a16w4(const A16w4Args& g_in) {
 }
 
 }  // namespace
-const KernelTable kRefKernels = {&ref_da8w8, &ref_a16w8, &ref_da8w4, &ref_a16w4, -1, -1, 0, nullptr, nullptr, false,
+const KernelTable kRefKernels = {&ref_da8w8, &ref_a16w8, &ref_da8w4, &ref_a16w4, -1, -1, 0, nullptr, nullptr, 0, 0,
                                  &quantize_rows};
 }  // namespace xeon

@@ -82,6 +82,11 @@ struct Int4DecodePolicy {
   }
 };
 
+// A16W4's fp16 activations: the decode kernel's fp32 form at every M (x (q - 8) is exact in fp32 for fp16 x
+// too: 11 + 4 significant bits), as for bf16 on the avx512 and avx2 paths (avx512_blocking.h).
+template <class S, Blocking B>
+using Int4DecodeF16Policy = Int4DecodePolicy<S, B, Fp32Dot, std::numeric_limits<int64_t>::max()>;
+
 // Common members of the tile policies (tile backend T): 32 rows x 32 columns per call (2 x 2 tiles), wide
 // panels, and the tiles released at the end of each thread's share of a kernel region.
 template <class T, Blocking B>

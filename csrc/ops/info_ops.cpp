@@ -41,6 +41,7 @@ Tensor info(int64_t features) {
         .field("bf16_min_rows", p.kernels->bf16_min_rows)
         .field("bf16_k_multiple", p.kernels->bf16_k_multiple)
         .field("a16w4_decode_rows", p.kernels->a16w4_decode_rows)
+        .field("a16w4_decode_rows_fp16", p.kernels->a16w4_decode_rows_fp16)
         .field("int8_peak_probe", p.kernels->int8_peak_loop != nullptr)
         .field("what", p.what)
         .end_object();
