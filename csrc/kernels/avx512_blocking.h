@@ -21,8 +21,8 @@ constexpr Blocking kAvx512A16w4FmaBlocking{.rows = 8, .col_blocks = 1, .task_row
 constexpr Blocking kAvx512VectorBlocking{.rows = 4, .col_blocks = 4, .task_rows = 256, .panel_bytes = 0};
 
 // A16W4's int4 decode kernel (int4_decode.h) on every AVX-512 path: 4 rows x two 32-channel blocks, so that each
-// broadcast of x serves 4 weight vectors: 16 accumulators (8 x 2 chains at 1-2 rows) + 4 weight vectors + 1
-// broadcast + the code table. Measured on AMD EPYC Zen 4 (2 threads, K = N = 4096, group 128, weights hot, the
+// broadcast of x serves 4 weight vectors: 16 accumulators (at 2 rows: 8 vectors x 2 chains) + 4 weight vectors
+// + 1 broadcast + the code table. Measured on AMD EPYC Zen 4 (2 threads, K = N = 4096, group 128, weights hot, the
 // same binary with one block against two in alternating processes, 2026-11-29), against aten's int4 kernel in
 // the same process: avx512 path M = 1 / 2 / 4: 1.14-1.17x / 1.01-1.04x / 0.89-0.91x with one block,
 // 1.26-1.29x / 1.17-1.19x / 1.07-1.10x with two; avx512_bf16 path level (within 5%).

@@ -64,9 +64,9 @@ struct VnniInt4Policy {
   }
 };
 
-// A16W4 with bf16 activations below kBelowRows rows: B.rows rows x B.col_blocks 16-column blocks per call
-// (whole 32-channel int4 N-blocks: fewer at the last columns), codes straight into the dot-product step Dot
-// (int4_decode.h: Bf16PairDot or Fp32Dot).
+// A16W4 with bf16 activations (fp16 too, with Fp32Dot) below kBelowRows rows: B.rows rows x B.col_blocks
+// 16-column blocks per call (whole 32-channel int4 N-blocks: fewer at the last columns), codes straight into
+// the dot-product step Dot (int4_decode.h: Bf16PairDot or Fp32Dot).
 template <class S, Blocking B, template <class> class Dot, int64_t kBelow>
 struct Int4DecodePolicy {
   static_assert(B.col_blocks % kInt4Blocks16 == 0, "whole int4 N-blocks");
