@@ -24,7 +24,10 @@ cd /tmp  # so that the installed wheel, not the source tree, is imported
   lscpu | grep -E 'Model name|^CPU\(s\)|L2|L3'
   python3 -c "import torch, xeon_kernels as xk; print(torch.__version__, xk.__file__); print(xk.info())"
 } 2>&1 | tee "$OUT/machine.txt"
-timeout 240 python3 -m pytest -q -p no:cacheprovider "$repo/tests" 2>&1 | tail -40 > "$OUT/tests.txt"
+# -v: one line per test as it ends, so that a run cut at the timeout still names its failures
+timeout 240 python3 -m pytest -v -p no:cacheprovider --tb=short "$repo/tests" > "$OUT/tests.txt" 2>&1
 echo "tests exit: $?" >> "$OUT/tests.txt"
-timeout 270 python3 "$repo/benchmarks/bench_linear.py" --m 1 1024 \
+# the benchmarks from a copy: next to the source tree they would import its xeon_kernels (no _C there)
+cp -r "$repo/benchmarks" /tmp/benchmarks
+timeout 270 python3 /tmp/benchmarks/bench_linear.py --m 1 1024 \
     --out "$OUT/bench-amx-$(date +%Y%m%d).json" 2>&1 | tee "$OUT/bench.txt"

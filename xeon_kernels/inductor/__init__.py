@@ -18,7 +18,15 @@ import functools
 import hashlib
 import os
 
-from torch._inductor.custom_graph_pass import CustomGraphPass, get_custom_graph_passes
+from torch._inductor.custom_graph_pass import CustomGraphPass
+
+
+def get_custom_graph_passes(custom_pass):
+    """The passes a joint_custom_pre_pass value holds, as a tuple (None, one pass, or a list of them). torch
+    2.13's custom_graph_pass has this helper; 2.11's does not (an import of it failed on the AMX machine)."""
+    if custom_pass is None:
+        return ()
+    return tuple(custom_pass) if isinstance(custom_pass, (list, tuple)) else (custom_pass,)
 
 _SOURCES = ("__init__.py", "graph_match.py", "rewrite.py", "torchao_graphs.py", "torchao_weights.py")
 
