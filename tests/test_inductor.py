@@ -237,8 +237,11 @@ def test_graph_it_cannot_take_is_left_alone():
 
 
 class OtherPass(CustomGraphPass):
+    def __init__(self):
+        self.calls = 0
+
     def __call__(self, graph):
-        pass
+        self.calls += 1
 
     def uuid(self):
         return "other"
@@ -251,13 +254,31 @@ def test_register_is_idempotent_and_unregister_restores_the_others(before):
     inductor_config.joint_custom_pre_pass = value
     xi.register()
     xi.register()
-    passes = inductor_config.joint_custom_pre_pass
+    # a list from torch 2.13 on, a PassChain (or our pass alone) before: get_custom_graph_passes reads both
+    passes = xi.get_custom_graph_passes(inductor_config.joint_custom_pre_pass)
     assert [p for p in passes if p is xi.PASS] == [xi.PASS]
     assert [p for p in passes if p is not xi.PASS] == ([] if before is None else [other])
     assert xi.registered()
     xi.unregister()
     assert inductor_config.joint_custom_pre_pass is value
     assert not xi.registered()
+
+
+def test_another_pass_and_ours_both_run():
+    # On this torch, whatever register() leaves in the config (a list, or a PassChain where Inductor takes one
+    # pass) must compile, run every pass once per graph, and keep the graph cacheable (both uuids known).
+    other = OtherPass()
+    inductor_config.joint_custom_pre_pass = other
+    xi.register()
+    model = quantized("da8w8", torch.float32)
+    x = torch.randn(3, 128)
+    with torch.no_grad(), inductor_config.patch(freezing=True, fx_graph_cache=False):
+        _, code = run_and_get_code(torch.compile(model), x)
+    assert other.calls == 1
+    assert xeon_calls("\n".join(code)) == block_linears("da8w8")
+    value = inductor_config.joint_custom_pre_pass
+    uuid = value.uuid() if isinstance(value, CustomGraphPass) else [p.uuid() for p in value]
+    assert uuid is not None and "other" in str(uuid) and xi.PASS.uuid() in str(uuid)
 
 
 def test_uuid_follows_the_path():
@@ -272,33 +293,39 @@ def test_llama_generate_compiled_with_register():
     # every linear of the decoder becomes a xeon op. Same kernels as eager xeon; Inductor reorders only the
     # fp32 arithmetic around them (as in test_models' compiled test): logits within 1e-3 * max|logit| plus
     # the bf16 rounding bound, tokens compared while eager's top-2 margin exceeds twice that.
-    from test_models import logits, tiny
-    model = tiny("llama", seed=5).to(torch.bfloat16)
-    quantize_(model, CONFIGS["da8w4"][0]())
-    ours = eager_xeon(model)
-    ids = torch.randint(0, 256, (1, 12), generator=torch.Generator().manual_seed(6))
-    xi.register()
-    with torch.no_grad(), inductor_config.patch(freezing=True):
-        compiled_forward = torch.compile(model.forward)
-        _, code = run_and_get_code(compiled_forward, ids)
-        linears = sum(isinstance(m, nn.Linear) for m in model.modules())  # q, k, v, o, gate, up, down; lm_head
-        calls = xeon_calls("\n".join(code))
-        assert linears == 2 * 7 + 1
-        # q/k/v and gate/up share their input's quantization; o, down and lm_head are their input's only
-        # reader and quantize inside xeon::da8w4_linear
-        assert calls.count("da8w4_linear_quantized") == 2 * 5 and calls.count("da8w4_linear") == 2 * 2 + 1, calls
-        # one activation quantization per shared input: q/k/v's and gate/up's in each layer
-        assert calls.count("quantize_per_token") == 2 * 2, calls
-        model.forward = compiled_forward
-        want = logits(ours, ids)
-        scale = want.abs().max()
-        tol = 1e-3 * scale + 4 * UNIT_ROUNDOFF[torch.bfloat16] * scale
-        assert_within(logits(model, ids), want, tol, "compiled vs eager xeon logits")
-        gen = dict(max_new_tokens=6, do_sample=False, output_scores=True, return_dict_in_generate=True)
-        eager = ours.generate(ids, **gen)
-        compiled = model.generate(ids, **gen)
-    for step, scores in enumerate(eager.scores):
-        top2 = scores.float().topk(2).values[0]
-        if top2[0] - top2[1] <= 2 * tol:
-            break  # a near-tie: the remaining tokens may flip between two correct runs
-        assert compiled.sequences[0, 12 + step] == eager.sequences[0, 12 + step], step
+    from test_models import compiled_generation, logits, tiny
+
+    def run():
+        model = tiny("llama", seed=5).to(torch.bfloat16)
+        quantize_(model, CONFIGS["da8w4"][0]())
+        ours = eager_xeon(model)
+        ids = torch.randint(0, 256, (1, 12), generator=torch.Generator().manual_seed(6))
+        xi.register()
+        with torch.no_grad(), inductor_config.patch(freezing=True):
+            compiled_forward = torch.compile(model.forward)
+            _, code = run_and_get_code(compiled_forward, ids)
+            # q, k, v, o, gate, up, down; lm_head
+            linears = sum(isinstance(m, nn.Linear) for m in model.modules())
+            calls = xeon_calls("\n".join(code))
+            assert linears == 2 * 7 + 1
+            # q/k/v and gate/up share their input's quantization; o, down and lm_head are their input's only
+            # reader and quantize inside xeon::da8w4_linear
+            assert calls.count("da8w4_linear_quantized") == 2 * 5, calls
+            assert calls.count("da8w4_linear") == 2 * 2 + 1, calls
+            # one activation quantization per shared input: q/k/v's and gate/up's in each layer
+            assert calls.count("quantize_per_token") == 2 * 2, calls
+            model.forward = compiled_forward
+            want = logits(ours, ids)
+            scale = want.abs().max()
+            tol = 1e-3 * scale + 4 * UNIT_ROUNDOFF[torch.bfloat16] * scale
+            assert_within(logits(model, ids), want, tol, "compiled vs eager xeon logits")
+            gen = dict(max_new_tokens=6, do_sample=False, output_scores=True, return_dict_in_generate=True)
+            eager = ours.generate(ids, **gen)
+            compiled = model.generate(ids, **gen)
+        for step, scores in enumerate(eager.scores):
+            top2 = scores.float().topk(2).values[0]
+            if top2[0] - top2[1] <= 2 * tol:
+                break  # a near-tie: the remaining tokens may flip between two correct runs
+            assert compiled.sequences[0, 12 + step] == eager.sequences[0, 12 + step], step
+
+    compiled_generation(run, "llama", torch.bfloat16, freezing=True)

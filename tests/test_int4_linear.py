@@ -157,21 +157,44 @@ def test_torchao_da8w4_config_runs_on_our_kernels(dtype, act_symmetric, group, p
         torch.testing.assert_close(lin(x), expected, rtol=0, atol=0)
 
 
+def compiled_call(fn, *args):
+    """fn(*args) compiled by Inductor told to round like eager (emulate_precision_casts). torch 2.10's Inductor
+    fails on that flag (TypeError: to_dtype() got an unexpected keyword argument 'use_compute_types', seen on
+    2026-11-29): there, compiled without it."""
+    import torch._inductor.config as inductor_config
+    from torch._inductor.exc import InductorError
+    torch._dynamo.reset()
+    try:
+        with inductor_config.patch(emulate_precision_casts=True):
+            return torch.compile(fn, fullgraph=True)(*args)
+    except InductorError as e:
+        if "use_compute_types" not in str(e):
+            raise
+    torch._dynamo.reset()
+    return torch.compile(fn, fullgraph=True)(*args)
+
+
 @pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
 def test_torchao_da8w4_config_compiled(dtype):
-    # torch.compile of torchao's DA8W4 linear calls torchao::da8w4_linear_cpu, i.e. our kernel. Inductor
-    # computes torchao's bf16 activation-scale arithmetic in fp32 unless told to round like eager
-    # (emulate_precision_casts); with that, compiled and eager codes and outputs are identical.
-    import torch._inductor.config as inductor_config
+    # torch.compile of torchao's DA8W4 linear: Inductor quantizes the activations (torchao's code, compiled)
+    # and calls torchao::da8w4_linear_cpu, i.e. our kernel. torchao computes bf16 activation scales; Inductor
+    # rounds them like eager under emulate_precision_casts in torch 2.13, while 2.11 keeps them in fp32 (and
+    # 2.10 cannot take the flag). So the compiled output must equal our op on the codes and scales that
+    # torchao's quantizer gives when compiled alone, and equal eager wherever those are eager's.
     from torchao.prototype.quantization.int4 import Int8DynamicActivationInt4WeightConfig
-    torch._dynamo.reset()
     w = make_input((64, 128), dtype, 16, 0.1)
     x = make_input((5, 128), dtype, 17)
     lin = torchao_quantized_linear(Int8DynamicActivationInt4WeightConfig(group_size=32), w, None)
-    with torch.no_grad(), inductor_config.patch(emulate_precision_casts=True):
+    p = xk.pack_weight(w, "da8w4", 32, act_symmetric=False)
+    with torch.no_grad():
         eager = lin(x)
-        compiled = torch.compile(lin, fullgraph=True)(x)
-    torch.testing.assert_close(compiled, eager, rtol=0, atol=0)
+        compiled = compiled_call(lin, x)
+        q, s, z = compiled_call(quantize_activation_da8w4_torchao, x, False)
+        want = torch.ops.xeon.da8w4_linear_quantized(q, s.reshape(-1), z.reshape(-1), p.packed, p.scale, p.zero,
+                                                     p.compensation, None, 64, dtype)
+    torch.testing.assert_close(compiled, want, rtol=0, atol=0)
+    if all(torch.equal(a, b) for a, b in zip((q, s, z), quantize_activation_da8w4_torchao(x, False))):
+        torch.testing.assert_close(compiled, eager, rtol=0, atol=0)
 
 
 def test_torchao_packed_format_concatenates_along_dim0():

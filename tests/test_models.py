@@ -32,6 +32,37 @@ def logits(model, ids):
         return model(ids).logits
 
 
+def upstream_inductor_fault(arch, dtype, patches):
+    """Whether this torch's Inductor (config patched with `patches`) fails to compile the generation of the
+    unquantized tiny model in dtype (no xeon op in it) with a C++ compile error: torch 2.11.0's does (C++
+    naming an undeclared variable in its own kernel, seen on 2026-11-29; 2.10 and 2.13 compile it)."""
+    import torch._inductor.config as inductor_config
+    from torch._inductor.exc import InductorError
+    torch._dynamo.reset()
+    model = tiny(arch, seed=2).to(dtype)
+    model.forward = torch.compile(model.forward)
+    try:
+        with torch.no_grad(), inductor_config.patch(patches):
+            model.generate(torch.zeros(1, 10, dtype=torch.long), max_new_tokens=8, do_sample=False)
+    except InductorError as e:
+        return "CppCompileError" in str(e)
+    finally:
+        torch._dynamo.reset()
+    return False
+
+
+def compiled_generation(run, arch, dtype=torch.float32, **patches):
+    """run(), a test of a compiled model's generation; where it fails with Inductor's C++ compile error and
+    Inductor fails the same way on the unquantized model, the fault is torch's own: the test is an xfail."""
+    from torch._inductor.exc import InductorError
+    try:
+        return run()
+    except InductorError as e:
+        if "CppCompileError" in str(e) and upstream_inductor_fault(arch, dtype, patches):
+            pytest.xfail(f"torch {torch.__version__}'s Inductor cannot compile the unquantized {arch} either")
+        raise
+
+
 def module_types(model):
     return {name: type(m).__name__ for name, m in model.named_modules()}
 
@@ -66,25 +97,28 @@ def test_generate_eager_and_compiled(arch, scheme, group):
     # logit. So the compiled logits are within 1e-3 * max|logit| of eager's, and greedy tokens agree wherever
     # eager's top-2 margin exceeds twice that. (a16 schemes: no activation quantization, whose rounding could
     # amplify such differences.)
-    from torch._dynamo.utils import counters
-    torch._dynamo.reset()
-    model = xk.quantize_(tiny(arch, seed=2), scheme, group_size=group)
-    ids = torch.randint(0, 256, (1, 10), generator=torch.Generator().manual_seed(3))
-    gen = dict(max_new_tokens=8, do_sample=False, output_scores=True, return_dict_in_generate=True)
-    eager = model.generate(ids, **gen)
-    eager_logits = logits(model, ids)
-    model.forward = torch.compile(model.forward)
-    compiled = model.generate(ids, **gen)
-    scale = eager_logits.abs().max()
-    assert_within(logits(model, ids), eager_logits, 1e-3 * scale, "compiled vs eager prefill logits")
-    for step, scores in enumerate(eager.scores):
-        top2 = scores.topk(2).values[0]
-        if top2[0] - top2[1] <= 2e-3 * scale:
-            break  # a near-tie: the remaining tokens may flip between two correct runs
-        assert compiled.sequences[0, 10 + step] == eager.sequences[0, 10 + step], step
-    graphs = counters["stats"]["unique_graphs"]
-    model.generate(torch.randint(0, 256, (1, 10), generator=torch.Generator().manual_seed(4)), **gen)
-    assert counters["stats"]["unique_graphs"] == graphs, "recompiled for a new prompt / new tokens after warm-up"
+    def run():
+        from torch._dynamo.utils import counters
+        torch._dynamo.reset()
+        model = xk.quantize_(tiny(arch, seed=2), scheme, group_size=group)
+        ids = torch.randint(0, 256, (1, 10), generator=torch.Generator().manual_seed(3))
+        gen = dict(max_new_tokens=8, do_sample=False, output_scores=True, return_dict_in_generate=True)
+        eager = model.generate(ids, **gen)
+        eager_logits = logits(model, ids)
+        model.forward = torch.compile(model.forward)
+        compiled = model.generate(ids, **gen)
+        scale = eager_logits.abs().max()
+        assert_within(logits(model, ids), eager_logits, 1e-3 * scale, "compiled vs eager prefill logits")
+        for step, scores in enumerate(eager.scores):
+            top2 = scores.topk(2).values[0]
+            if top2[0] - top2[1] <= 2e-3 * scale:
+                break  # a near-tie: the remaining tokens may flip between two correct runs
+            assert compiled.sequences[0, 10 + step] == eager.sequences[0, 10 + step], step
+        graphs = counters["stats"]["unique_graphs"]
+        model.generate(torch.randint(0, 256, (1, 10), generator=torch.Generator().manual_seed(4)), **gen)
+        assert counters["stats"]["unique_graphs"] == graphs, "recompiled for a new prompt / new tokens after warm-up"
+
+    compiled_generation(run, arch)
 
 
 def test_state_dict_round_trip():

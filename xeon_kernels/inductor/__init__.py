@@ -12,21 +12,53 @@ an input under `cpp.enable_concat_linear`. How and when weights are packed: rewr
 
 The pass is appended to `torch._inductor.config.joint_custom_pre_pass` beside any other (never replacing them);
 it is a CustomGraphPass whose uuid() hashes this package's source, torchao's version and the selected kernel
-path, so Inductor's FX graph cache never serves a graph rewritten by other code.
+path, so Inductor's FX graph cache never serves a graph rewritten by other code. Inductor before torch 2.13 takes
+one pass there, not a list: with another pass present, both then run in a PassChain.
 """
 import functools
 import hashlib
 import os
 
+from torch._inductor import custom_graph_pass
 from torch._inductor.custom_graph_pass import CustomGraphPass
+
+# Inductor runs each pass of a list given as joint_custom_pre_pass from the torch that brought this helper (2.13;
+# torch 2.11 calls the value itself: "'list' object is not callable", seen on the AMX machine).
+_TAKES_A_LIST = hasattr(custom_graph_pass, "get_custom_graph_passes")
+
+
+class PassChain(CustomGraphPass):
+    """Several passes as the one joint_custom_pre_pass an older Inductor takes, run in order."""
+
+    def __init__(self, passes):
+        self.passes = tuple(passes)
+
+    def __call__(self, graph):
+        for p in self.passes:
+            p(graph)
+
+    def uuid(self):
+        # None (no caching of the graph) when a pass cannot say what it does, as Inductor treats such a pass
+        ids = [p.uuid() if isinstance(p, CustomGraphPass) else None for p in self.passes]
+        return None if any(i is None for i in ids) else "+".join(map(str, ids))
 
 
 def get_custom_graph_passes(custom_pass):
-    """The passes a joint_custom_pre_pass value holds, as a tuple (None, one pass, or a list of them). torch
-    2.13's custom_graph_pass has this helper; 2.11's does not (an import of it failed on the AMX machine)."""
+    """The passes a joint_custom_pre_pass value holds, as a tuple (None, one pass, a list of them, or a
+    PassChain). torch 2.13's custom_graph_pass has this helper (without PassChain); 2.11's does not."""
     if custom_pass is None:
         return ()
+    if isinstance(custom_pass, PassChain):
+        return custom_pass.passes
     return tuple(custom_pass) if isinstance(custom_pass, (list, tuple)) else (custom_pass,)
+
+
+def _config_value(passes):
+    """What joint_custom_pre_pass takes for these passes on this torch."""
+    if _TAKES_A_LIST:
+        return list(passes)
+    return None if not passes else passes[0] if len(passes) == 1 else PassChain(passes)
+
 
 _SOURCES = ("__init__.py", "graph_match.py", "rewrite.py", "torchao_graphs.py", "torchao_weights.py")
 
@@ -78,7 +110,7 @@ def register() -> None:
     if any(p is PASS for p in passes):
         return
     _before = config.joint_custom_pre_pass
-    config.joint_custom_pre_pass = [*passes, PASS]
+    config.joint_custom_pre_pass = _config_value([*passes, PASS])
 
 
 def unregister() -> None:
@@ -90,7 +122,7 @@ def unregister() -> None:
     if len(passes) == len(current):
         return
     same = list(get_custom_graph_passes(_before)) == passes
-    config.joint_custom_pre_pass = _before if same else passes
+    config.joint_custom_pre_pass = _before if same else _config_value(passes)
 
 
 def registered() -> bool:
