@@ -20,7 +20,11 @@ FP32_U = 2.0**-24
 DTYPES = [torch.float32, torch.bfloat16, torch.float16]
 
 # Every path this machine runs: the emulated paths and ref everywhere, avx512 / amx where the CPU has them.
-PATHS = xk._paths.supported_paths()
+# XEON_KERNELS_TEST_PATHS=ref,amx,...: only those (and ref), for scripts/amx_machine_check.sh's timed run on a
+# lent machine, where the emulated paths would repeat what every dev machine and CI already run.
+_ONLY_PATHS = os.environ.get("XEON_KERNELS_TEST_PATHS")
+PATHS = [p for p in xk._paths.supported_paths()
+         if not _ONLY_PATHS or p == "ref" or p in _ONLY_PATHS.split(",")]
 
 
 def pytest_report_header(config):
