@@ -294,9 +294,9 @@ def table(rows):
             r = {**r, "tpot_per_layer_s": float("nan"), "ttft_per_layer_s": float("nan"),
                  "tpot_32_layers_est_s": float("nan"), "ttft_32_layers_est_s": float("nan")}
         lines.append(f"| {r['name']} | {r['ttft_s'] * 1e3:.0f} | {r['tpot_s'] * 1e3:.1f} | {r['tok_s']:.1f} | "
-                     f"{r['bound_s'] * 1e3:.1f} | {r['frac_of_bound'] * 100:.0f}% | {r['ttft_per_layer_s'] * 1e3:.0f} / "
-                     f"{r['tpot_per_layer_s'] * 1e3:.2f} | {r['ttft_32_layers_est_s']:.1f} / "
-                     f"{r['tpot_32_layers_est_s'] * 1e3:.0f} | {share} |")
+                     f"{r['bound_s'] * 1e3:.1f} | {r['frac_of_bound'] * 100:.0f}% | "
+                     f"{r['ttft_per_layer_s'] * 1e3:.0f} / {r['tpot_per_layer_s'] * 1e3:.2f} | "
+                     f"{r['ttft_32_layers_est_s']:.1f} / {r['tpot_32_layers_est_s'] * 1e3:.0f} | {share} |")
     return "\n".join(lines)
 
 

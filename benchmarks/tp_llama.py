@@ -157,8 +157,8 @@ def main():
             rows.append(res)
             print(fmt(res), flush=True)
     for r in rows:  # the same scheme at 1 rank, measured in this run
-        base = next((b for b in rows if b.get("scheme") == r.get("scheme") and b.get("ranks") == 1 and "error" not in b),
-                    None)
+        base = next((b for b in rows
+                     if b.get("scheme") == r.get("scheme") and b.get("ranks") == 1 and "error" not in b), None)
         if base and "error" not in r:
             r["speedup_ttft"], r["speedup_tpot"] = base["ttft_s"] / r["ttft_s"], base["tpot_s"] / r["tpot_s"]
             pairs = list(zip(r["tokens"], base["tokens"]))
@@ -174,13 +174,15 @@ def fmt(r):
     return (f"{r['scheme']} {r['ranks']} rank(s) x {r['threads_per_rank']} threads"
             f"{' (' + r['all_reduce'] + ')' if 'all_reduce' in r else ''}: TTFT {r['ttft_s'] * 1e3:.0f} ms "
             f"(collectives {r['prefill_comm_share'] * 100:.1f}%), TPOT {r['tpot_s'] * 1e3:.1f} ms (collectives "
-            f"{r['decode_comm_share'] * 100:.1f}%)" + (f"; all-reduce alpha {r['alpha_s'] * 1e6:.0f} us, "
-                                                       f"{1 / r['beta_s_per_byte'] / 1e9:.2f} GB/s" if "alpha_s" in r else ""))
+            f"{r['decode_comm_share'] * 100:.1f}%)"
+            + (f"; all-reduce alpha {r['alpha_s'] * 1e6:.0f} us, {1 / r['beta_s_per_byte'] / 1e9:.2f} GB/s"
+               if "alpha_s" in r else ""))
 
 
 def table(rows):
-    lines = ["| scheme | ranks x threads, all-reduce | TTFT ms | TPOT ms | TTFT / TPOT vs 1 rank | collectives: prefill / decode | "
-             "weights read per rank per token | leading tokens as at 1 rank |", "|" + " --- |" * 8]
+    lines = ["| scheme | ranks x threads, all-reduce | TTFT ms | TPOT ms | TTFT / TPOT vs 1 rank | "
+             "collectives: prefill / decode | weights read per rank per token | leading tokens as at 1 rank |",
+             "|" + " --- |" * 8]
     for r in rows:
         if "error" in r:
             lines.append(f"| {r['scheme']} | {r['ranks']} | failed: {r['error'][-80:]} |" + " |" * 5)
@@ -189,7 +191,8 @@ def table(rows):
         lines.append(f"| {r['scheme']} | {r['ranks']} x {r['threads_per_rank']}{backend} | {r['ttft_s'] * 1e3:.0f} | "
                      f"{r['tpot_s'] * 1e3:.1f} | {r.get('speedup_ttft', 1):.2f}x / {r.get('speedup_tpot', 1):.2f}x | "
                      f"{r['prefill_comm_share'] * 100:.1f}% / {r['decode_comm_share'] * 100:.1f}% | "
-                     f"{r['weight_bytes_per_rank'] / 2**20:.0f} MiB | {r.get('tokens_agreeing', '-')} of {len(r['tokens'])} |")
+                     f"{r['weight_bytes_per_rank'] / 2**20:.0f} MiB | "
+                     f"{r.get('tokens_agreeing', '-')} of {len(r['tokens'])} |")
     return "\n".join(lines)
 
 

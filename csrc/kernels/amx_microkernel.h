@@ -57,7 +57,10 @@ void amx_configure(int rows, int kstep) {
   auto set = [&](int t, int r, int colsb) { cfg.rows[t] = static_cast<uint8_t>(r); cfg.colsb[t] = colsb; };
   set(0, r0, kTileColsBytes); set(4, r0, kstep); set(6, kstep / kKQuad, kTileColsBytes);
   if constexpr (NT == 2) { set(1, r0, kTileColsBytes); set(7, kstep / kKQuad, kTileColsBytes); }
-  if constexpr (MT == 2) { set(2, r1, kTileColsBytes); set(5, r1, kstep); if constexpr (NT == 2) set(3, r1, kTileColsBytes); }
+  if constexpr (MT == 2) {
+    set(2, r1, kTileColsBytes); set(5, r1, kstep);
+    if constexpr (NT == 2) set(3, r1, kTileColsBytes);
+  }
   load_tile_config<T>(cfg);
 }
 

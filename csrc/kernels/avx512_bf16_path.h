@@ -13,9 +13,9 @@ namespace {
 constexpr Blocking kAvx512Bf16DotBlocking{.rows = 8, .col_blocks = 2, .task_rows = 256,
                                           .panel_bytes = int64_t{1} << 19};
 // Rows from which bf16 activations take vdpbf16ps (A16W4: from kAvx512Bf16DecodeRows, below): below it the
-// per-call conversion of the weights to bf16 costs more than it saves. Measured on AMD EPYC Zen 5 (2 threads, K = N = 4096, 2026-11-29), fp32-FMA vs
-// vdpbf16ps in ms: A16W8 M = 4: 0.72 vs 1.08, M = 8: 1.44 vs 1.38, M = 128: 20.9 vs 10.4; A16W4 M = 4: 1.05
-// vs 1.30, M = 8: 2.05 vs 1.57, M = 128: 32.4 vs 10.6.
+// per-call conversion of the weights to bf16 costs more than it saves. Measured on AMD EPYC Zen 5 (2 threads,
+// K = N = 4096, 2026-11-29), fp32-FMA vs vdpbf16ps in ms: A16W8 M = 4: 0.72 vs 1.08, M = 8: 1.44 vs 1.38,
+// M = 128: 20.9 vs 10.4; A16W4 M = 4: 1.05 vs 1.30, M = 8: 2.05 vs 1.57, M = 128: 32.4 vs 10.6.
 constexpr int64_t kAvx512Bf16MinRows = 8;
 // Rows below which A16W4 with bf16 activations runs the vdpbf16ps decode kernel (int4_decode.h Bf16PairDot: no
 // conversion of the weights to bf16) rather than the vdpbf16ps panel kernel. Measured on AMD EPYC Zen 4 (2

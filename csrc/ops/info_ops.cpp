@@ -70,7 +70,8 @@ Tensor info(int64_t features) {
   j.end_array();
   j.field("max_k_da8w8", kMaxKInt8);
   j.field("int4_n_block", kNBlockInt4);
-  j.key("stable_abi_target").begin_array().value((kStableAbiTarget >> 56) & 0xFF).value((kStableAbiTarget >> 48) & 0xFF);
+  j.key("stable_abi_target").begin_array().value((kStableAbiTarget >> 56) & 0xFF)
+      .value((kStableAbiTarget >> 48) & 0xFF);
   j.end_array().end_object();
   return text_tensor(j.str());
 }

@@ -15,7 +15,8 @@ std::vector<Tensor> quantize_per_token(const Tensor& x_in, bool symmetric, int64
   STD_TORCH_CHECK(x_in.is_cpu() && is_float_type(x_in.scalar_type()),
                   "x: expected a CPU tensor of dtype float32, bfloat16 or float16");
   STD_TORCH_CHECK(x_in.dim() >= 1 && x_in.size(-1) >= 1, "x: expected at least 1 dimension and K >= 1");
-  STD_TORCH_CHECK(((quant_min == -128 || quant_min == -127) && quant_max == 127) || (quant_min == 0 && quant_max == 255),
+  const bool int8_range = (quant_min == -128 || quant_min == -127) && quant_max == 127;
+  STD_TORCH_CHECK(int8_range || (quant_min == 0 && quant_max == 255),
                   "quant_min, quant_max: expected (-128, 127) or (-127, 127) for int8, or (0, 255) for uint8");
   const QuantRange r{static_cast<int32_t>(quant_min), static_cast<int32_t>(quant_max)};
   const KernelTable& kt = *path_for(path).kernels;

@@ -61,7 +61,8 @@ class Comm:
         local = ranks_share_this_machine(group)
         if all_reduce == "shm" and not local:
             raise ValueError("all_reduce: 'shm' needs every rank of the group on this machine")
-        self.shm = ShmAllReduce(group, self.rank, self.world, collective_timeout_s() if timeout_s is None else timeout_s) \
+        timeout = collective_timeout_s() if timeout_s is None else timeout_s
+        self.shm = ShmAllReduce(group, self.rank, self.world, timeout) \
             if self.world > 1 and local and all_reduce != "gloo" else None
         self.all_reduce_backend = "shm" if self.shm else "gloo"
         self.reset_stats()
@@ -144,4 +145,5 @@ class GatherOutputLinear(nn.Module):
         return self.comm.all_gather_last(y) if self.comm.world > 1 else y
 
     def extra_repr(self) -> str:
-        return f"rank {self.comm.rank} of {self.comm.world}: out_features {self.local.out_features} of {self.out_features}"
+        return (f"rank {self.comm.rank} of {self.comm.world}: "
+                f"out_features {self.local.out_features} of {self.out_features}")

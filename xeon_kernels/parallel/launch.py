@@ -39,7 +39,8 @@ def cpu_topology(cpus) -> Dict[int, tuple]:
     topo = {}
     for c in cpus:
         base = f"/sys/devices/system/cpu/cpu{c}/topology"
-        topo[c] = (node_of.get(c, 0), int(_read(f"{base}/physical_package_id", "0")), int(_read(f"{base}/core_id", "0")))
+        topo[c] = (node_of.get(c, 0), int(_read(f"{base}/physical_package_id", "0")),
+                   int(_read(f"{base}/core_id", "0")))
     return topo
 
 
