@@ -50,26 +50,25 @@ def compiled(layer, args, register):
 
 
 def kernel_shares(f, call, calls=10):
-    """Where a compiled layer's time goes, from torch.profiler over `calls` calls: the xeon ops, each Inductor
-    kernel (Inductor's kernel profiling on), the other aten ops; self CPU time of the calling thread in ms per
-    call. What epilogue fusion could save is bounded by the time of the Inductor kernels that read the xeon
-    ops' outputs (silu-times-up after gate/up, the residual add and RMSNorm after o / down)."""
+    """Where a compiled layer's time goes, from torch.profiler over `calls` calls: each xeon op, each Inductor
+    kernel (Inductor's kernel profiling on) and each other aten op, in ms per call (the calling thread's time:
+    the parallel regions' wall time). Each name's time is its median over its events times its events per call,
+    so that one stalled event on a noisy host does not stand for ten calls. What epilogue fusion could save is
+    bounded by the Inductor kernels that read the xeon ops' outputs (silu-times-up after gate/up, the residual
+    add and RMSNorm after o / down)."""
+    import statistics
     from torch.profiler import ProfilerActivity, profile
     with profile(activities=[ProfilerActivity.CPU]) as prof:
         for _ in range(calls):
             f(*call[0], **call[1])
-    shares = {}
-    for e in prof.key_averages():
-        name = e.key
-        if name.startswith("xeon::"):
-            kind = "xeon op: " + name
-        elif name.startswith("cpp_fused") or name.startswith("graph_"):
-            kind = "inductor kernel: " + name
-        elif name.startswith("aten::") or name.startswith("torchao::"):
-            kind = "other op: " + name
-        else:
-            continue
-        shares[kind] = shares.get(kind, 0.0) + e.self_cpu_time_total / 1e3 / calls
+    kinds = (("xeon::", "xeon op"), ("graph_", "inductor kernel"), ("cpp_fused", "inductor kernel"),
+             ("aten::", "other op"), ("torchao::", "other op"))
+    times = {}
+    for e in prof.events():
+        kind = next((k for prefix, k in kinds if e.name.startswith(prefix)), None)
+        if kind is not None:
+            times.setdefault(f"{kind}: {e.name}", []).append(e.self_cpu_time_total / 1e3)
+    shares = {k: statistics.median(v) * len(v) / calls for k, v in times.items()}
     return dict(sorted(shares.items(), key=lambda kv: -kv[1]))
 
 
