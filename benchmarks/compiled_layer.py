@@ -2,7 +2,7 @@
 prefill sizes: torchao's quantized layer compiled by Inductor alone and with xeon_kernels.inductor.register(),
 against the same codes on xeon's eager modules (xk.from_torchao) and those modules compiled. Where
 bench_compiled.py times one linear, this times what a compiled model pays per layer: seven linears (torchao
-leaves q/k/v and gate/up apart; xk.from_torchao keeps them apart too), attention, norms, rotary, in one graph.
+leaves q/k/v and gate/up apart; so does xk.from_torchao(fuse=False) here), attention, norms, rotary, in one graph.
 
     .venv/bin/python benchmarks/compiled_layer.py [--m 1 128] [--schemes da8w8 a16w8 a16w4 da8w4] [--profile]
 
@@ -124,7 +124,7 @@ def main():
         for scheme in args.schemes:
             base = copy.deepcopy(model.model.layers[0])
             quantize_(base, torchao_config(scheme))
-            ours = xk.from_torchao(sharing_weights(base))
+            ours = xk.from_torchao(sharing_weights(base), fuse=False)  # apart, as in torchao's graphs
             for m in args.m:
                 torch._dynamo.reset()
                 h = torch.randn(1, m, 4096, dtype=torch.bfloat16)

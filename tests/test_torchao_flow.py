@@ -1,6 +1,7 @@
 """torchao's flow on the xeon kernels: from_torchao (same codes, no requantization), XeonQuantConfig through
 torchao.quantization.quantize_ and transformers' TorchAoConfig, and the PyTorch 2.8 blog's recipes as the
 README maps them (its snippets run here)."""
+import copy
 import os
 import re
 
@@ -10,6 +11,7 @@ from torch import nn
 
 import xeon_kernels as xk
 from conftest import make_input
+from xeon_kernels.nn import FusedSlice
 
 pytest.importorskip("torchao", reason="torchao is in requirements.txt (the torchao extra)")
 from torchao.prototype.quantization.int4 import (Int8DynamicActivationInt4WeightConfig,  # noqa: E402
@@ -51,6 +53,37 @@ def test_from_torchao_keeps_codes_and_matches_xk_linear(make_config, scheme, gro
         torch.testing.assert_close(got.zero_points(), p.zero_points(), rtol=0, atol=0)
     x = make_input((3, 5, 256), dtype, 3)
     torch.testing.assert_close(model(x), xk.linear(x, p, b), rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("make_config,scheme,group,sym", CONFIGS)
+def test_from_torchao_fuses_qkv_and_gate_up_bit_for_bit(make_config, scheme, group, sym):
+    # q/k/v and gate/up of a Llama become one GEMM each (their codes, scales and zero points concatenated
+    # along N and packed again); every scheme quantizes per output channel (and group), so the logits equal
+    # the unfused conversion's bit for bit, and the packed parts are the slices' own.
+    from test_models import logits, tiny
+    # hidden 128: k / v have 64 outputs, the least aten's int4 packing (A16W4) can be read back from
+    model = tiny("llama", seed=4, hidden=128, intermediate=256).to(torch.bfloat16)
+    quantize_(model, make_config())
+    unfused = xk.from_torchao(copy.deepcopy(model), fuse=False)
+    fused = xk.from_torchao(model)
+    attn, mlp = fused.model.layers[0].self_attn, fused.model.layers[0].mlp
+    assert isinstance(attn.q_proj, FusedSlice) and isinstance(mlp.up_proj, FusedSlice)
+    assert (attn.qkv_proj.sizes, mlp.gate_up_proj.sizes) == ([128, 64, 64], [256, 256])
+    q = attn.qkv_proj.linear
+    assert (q.scheme, q.group_size, q.act_symmetric) == (scheme, group, sym)
+    parts = [unfused.model.layers[0].self_attn.get_submodule(n).packed_weight() for n in ("q_proj", "k_proj", "v_proj")]
+    torch.testing.assert_close(q.packed_weight().int_codes(), torch.cat([p.int_codes() for p in parts]), rtol=0, atol=0)
+    ids = torch.randint(0, 256, (2, 7), generator=torch.Generator().manual_seed(5))
+    torch.testing.assert_close(logits(fused, ids), logits(unfused, ids), rtol=0, atol=0)
+
+
+def test_concatenated_refuses_packs_that_differ():
+    from xeon_kernels.packed import concatenated
+    a = xk.pack_weight(make_input((32, 64), torch.float32, 1), "da8w4", 32)
+    with pytest.raises(ValueError, match="packs: expected one scheme, K, group size"):
+        concatenated([a, xk.pack_weight(make_input((32, 64), torch.float32, 2), "da8w4", 64)])
+    with pytest.raises(ValueError, match="packs: expected one scheme"):
+        concatenated([a, xk.pack_weight(make_input((32, 128), torch.float32, 2), "da8w4", 32)])
 
 
 def test_aten_int4pack_layout_is_what_from_torchao_reads():

@@ -185,18 +185,24 @@ def quantize_(model: nn.Module, scheme: str, *, group_size: Optional[int] = None
             _set_module(model, parent_name, q)
             converted.append(parent_name)
             continue
-        parent = model.get_submodule(parent_name) if parent_name else model
         slice_names, sizes = names
-        projection = FusedProjection(q, sizes, fused_name)
-        setattr(parent, fused_name, projection)
-        for i, n in enumerate(slice_names):
-            setattr(parent, n, FusedSlice(projection, i))
-            converted.append(f"{parent_name}.{n}")
+        install_fused(model, parent_name, fused_name, slice_names, sizes, q)
+        converted += [f"{parent_name}.{n}" for n in slice_names]
         fused_report.append(f"{parent_name}.{fused_name} <- {', '.join(slice_names)}")
     summary = QuantizationSummary(scheme, group_size, converted, skipped, fused_report, unfused, before, after)
     model.xeon_summary = summary
     log.info("%s", summary)
     return model
+
+
+def install_fused(model: nn.Module, parent_name: str, fused_name: str, slice_names, sizes, q: QuantizedLinear):
+    """parent.fused_name becomes the FusedProjection of q (its outputs split into sizes), and each of
+    parent.slice_names the FusedSlice that returns its part."""
+    parent = model.get_submodule(parent_name) if parent_name else model
+    projection = FusedProjection(q, sizes, fused_name)
+    setattr(parent, fused_name, projection)
+    for i, n in enumerate(slice_names):
+        setattr(parent, n, FusedSlice(projection, i))
 
 
 def _set_module(model: nn.Module, name: str, module: nn.Module) -> None:
@@ -355,13 +361,8 @@ def load_quantized(directory: str, model: Optional[nn.Module] = None, *, verify:
     _check_layer_tensors(directory, manifest, tensors)
     # Everything is checked: build the structure on meta and assign the tensors.
     for f in manifest["fused"]:
-        parent = skeleton.get_submodule(f["parent"]) if f["parent"] else skeleton
         key = f"{f['parent']}.{f['name']}.linear" if f["parent"] else f"{f['name']}.linear"
-        q = _meta_layer(manifest["layers"][key])
-        projection = FusedProjection(q, f["sizes"], f["name"])
-        setattr(parent, f["name"], projection)
-        for i, n in enumerate(f["slices"]):
-            setattr(parent, n, FusedSlice(projection, i))
+        install_fused(skeleton, f["parent"], f["name"], f["slices"], f["sizes"], _meta_layer(manifest["layers"][key]))
     fused_keys = {f"{f['parent']}.{f['name']}.linear" if f["parent"] else f"{f['name']}.linear"
                   for f in manifest["fused"]}
     for name, spec in manifest["layers"].items():

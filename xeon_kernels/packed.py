@@ -130,3 +130,20 @@ class PackedWeight:
 
 
 torch.serialization.add_safe_globals([PackedWeight])
+
+
+def concatenated(packs) -> PackedWeight:
+    """One PackedWeight for several of one scheme, K, group size and activation mapping, their outputs stacked
+    along N (q/k/v, gate/up): the codes, scales and zero points of each, concatenated and packed again. Every
+    scheme quantizes per output channel (or per channel and K-group), so each output is its part's own, bit for
+    bit."""
+    first = packs[0]
+    kinds = {(p.scheme, p.shape[1], p.group_size, p.act_symmetric) for p in packs}
+    if len(kinds) != 1:
+        raise ValueError(f"packs: expected one scheme, K, group size and activation mapping, got {sorted(kinds)}")
+    parts = [p.unpacked() for p in packs]
+    codes, scale = torch.cat([c for c, _, _ in parts]), torch.cat([s for _, s, _ in parts])
+    zero = torch.cat([z for _, _, z in parts]) if parts[0][2] is not None else None
+    return PackedWeight.from_parts(first.scheme, (codes.shape[0], first.shape[1]), first.group_size,
+                                   first.act_symmetric, layouts.pack(first.scheme, codes, scale, zero,
+                                                                     first.group_size))

@@ -5,15 +5,16 @@ with its own integer codes, scales and zero points, never requantized). Imports 
 import dataclasses
 from typing import Optional
 
+import torch
 from torch import nn
 from torchao.core.config import AOBaseConfig
 from torchao.quantization.transform_module import register_quantize_module_handler
 
 from .api import pack_weight
 from .inductor.torchao_weights import packed_weight
-from .models import _cannot_take, _checked_scheme
+from .models import FUSIONS, _cannot_take, _checked_scheme, install_fused
 from .nn import QuantizedLinear
-from .packed import PackedWeight
+from .packed import PackedWeight, concatenated
 
 
 @dataclasses.dataclass
@@ -83,12 +84,14 @@ def _from_torchao_weight(weight) -> Optional[PackedWeight]:
     return None
 
 
-def from_torchao(model: nn.Module) -> nn.Module:
+def from_torchao(model: nn.Module, fuse: bool = True) -> nn.Module:
     """Moves the linears of a model quantized by torchao 0.18 (Int8DynamicActivationInt8WeightConfig,
     Int8WeightOnlyConfig, PrototypeInt4WeightOnlyConfig, Int8DynamicActivationInt4WeightConfig) onto the xeon
-    kernels, in place, with the same integer codes, scales and zero points; returns the model. Every layer is
-    converted before any is swapped: an unsupported layer leaves the model as it was."""
-    converted = []
+    kernels, in place, with the same integer codes, scales and zero points; returns the model. fuse: q/k/v and
+    gate/up of the architectures xeon_kernels.quantize_ fuses become one GEMM each, where torchao quantized
+    them alike (the same outputs, bit for bit). Every layer is converted before any is swapped: an unsupported
+    layer leaves the model as it was."""
+    converted = {}
     for name, m in model.named_modules():
         if isinstance(m, nn.Linear) and not isinstance(m, QuantizedLinear):
             try:
@@ -96,9 +99,36 @@ def from_torchao(model: nn.Module) -> nn.Module:
             except ValueError as e:
                 raise ValueError(f"{name}: {e}") from None
             if packed is not None:
-                converted.append((m, packed))
+                converted[name] = (m, packed)
     if not converted:
         raise ValueError("model: no linear layer quantized by torchao in it")
-    for m, packed in converted:
-        _become_quantized(m, packed)
+    fused = _fused_projections(model, converted) if fuse else []
+    in_fused = {f"{parent}.{n}" if parent else n for parent, _, names, _, _ in fused for n in names}
+    for name, (m, packed) in converted.items():
+        if name not in in_fused:
+            _become_quantized(m, packed)
+    for parent, fused_name, names, sizes, q in fused:
+        install_fused(model, parent, fused_name, names, sizes, q)
     return model
+
+
+def _fused_projections(model: nn.Module, converted: dict) -> list:
+    """(parent, fused name, slice names, sizes, fused QuantizedLinear) for each q/k/v or gate/up group of a known
+    architecture (models.FUSIONS) whose linears torchao quantized alike and with or without bias alike."""
+    out = []
+    for parent_name, parent in model.named_modules():
+        fusion = FUSIONS.get(type(parent).__name__)
+        if fusion is None:
+            continue
+        fused_name, names = fusion
+        parts = [converted.get(f"{parent_name}.{n}" if parent_name else n) for n in names]
+        if any(p is None for p in parts):
+            continue
+        packs = [packed for _, packed in parts]
+        kinds = {(p.scheme, p.shape[1], p.group_size, p.act_symmetric, m.bias is None) for m, p in parts}
+        if len(kinds) != 1:
+            continue
+        bias = torch.cat([m.bias.detach() for m, _ in parts]) if parts[0][0].bias is not None else None
+        q = QuantizedLinear.from_packed(concatenated(packs), bias)
+        out.append((parent_name, fused_name, names, [p.shape[0] for p in packs], q))
+    return out
