@@ -4,7 +4,7 @@ against the same codes on xeon's eager modules (xk.from_torchao) and those modul
 bench_compiled.py times one linear, this times what a compiled model pays per layer: seven linears (torchao
 leaves q/k/v and gate/up apart; so does xk.from_torchao(fuse=False) here), attention, norms, rotary, in one graph.
 
-    .venv/bin/python benchmarks/compiled_layer.py [--m 1 128] [--schemes da8w8 a16w8 a16w4 da8w4] [--profile]
+    .venv/bin/python benchmarks/compiled_layer.py [--m 1 128] [--schemes da8w8 a16w8 a16w4 da8w4] [--profile [register] [inductor]]
 
 Every compiled variant is compiled (freezing, the blog's flag) before any is timed, and timed in interleaved
 rounds under `set_stance("fail_on_recompile")`. At M = 1 a layer's weights (109-218 MB quantized) are far
@@ -72,9 +72,9 @@ def kernel_shares(f, call, calls=10):
     return dict(sorted(shares.items(), key=lambda kv: -kv[1]))
 
 
-def profile_register(model, schemes, ms):
-    """--profile: for each scheme and M, the register() variant compiled with Inductor's kernel profiling and
-    its time per kernel (kernel_shares); returns JSON rows."""
+def profile_register(model, schemes, ms, variants=("register",)):
+    """--profile: for each scheme, M and variant ("register": with register(); "inductor": Inductor alone), the
+    layer compiled with Inductor's kernel profiling and its time per kernel (kernel_shares); returns JSON rows."""
     import torch._inductor.config as inductor_config
     from torchao.quantization import quantize_
     rotary = model.model.rotary_emb
@@ -83,20 +83,21 @@ def profile_register(model, schemes, ms):
         base = copy.deepcopy(model.model.layers[0])
         quantize_(base, torchao_config(scheme))
         for m in ms:
-            torch._dynamo.reset()
             h = torch.randn(1, m, 4096, dtype=torch.bfloat16)
             call = ((h,), {"position_embeddings": rotary(h, torch.arange(m)[None]), "attention_mask": None})
-            with inductor_config.patch({"cpp.enable_kernel_profile": True}):
-                f = compiled(base, call, True)
-            for _ in range(3):
-                f(*call[0], **call[1])
-            shares = kernel_shares(f, call)
-            total = sum(shares.values())
-            print(f"{scheme} M={m}: {total:.2f} ms per layer (profiled, self time)")
-            for k, v in shares.items():
-                if v >= 0.005 * total:
-                    print(f"  {v:8.3f} ms {100 * v / total:5.1f}%  {k[:110]}")
-            rows.append(dict(scheme=scheme, m=m, total_ms=total, ms_per_call=shares))
+            for variant in variants:
+                torch._dynamo.reset()
+                with inductor_config.patch({"cpp.enable_kernel_profile": True}):
+                    f = compiled(base, call, variant == "register")
+                for _ in range(3):
+                    f(*call[0], **call[1])
+                shares = kernel_shares(f, call)
+                total = sum(shares.values())
+                print(f"{scheme} M={m} {variant}: {total:.2f} ms per layer (profiled, self time)")
+                for k, v in shares.items():
+                    if v >= 0.005 * total:
+                        print(f"  {v:8.3f} ms {100 * v / total:5.1f}%  {k[:110]}")
+                rows.append(dict(scheme=scheme, m=m, variant=variant, total_ms=total, ms_per_call=shares))
     return rows
 
 
@@ -105,17 +106,18 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--m", type=int, nargs="+", default=[1, 128])
     ap.add_argument("--schemes", nargs="+", default=["da8w8", "a16w8", "a16w4", "da8w4"])
-    ap.add_argument("--profile", action="store_true", help="instead of the timings: the register() variant's "
-                    "time per kernel under torch.profiler (what epilogue fusion could save)")
+    ap.add_argument("--profile", nargs="*", choices=["register", "inductor"], default=None,
+                    help="instead of the timings: time per kernel under torch.profiler of the named compiled "
+                    "variants (default register: what epilogue fusion could save)")
     ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results", "compiled_layer.json"))
     args = ap.parse_args()
     machine = machine_description()
     print(f"# {machine['cpu']} | {machine['torch_threads']} threads | torch {machine['torch_version']} | "
           f"path {machine['selected_path']}", flush=True)
     model = build(1)
-    if args.profile:
+    if args.profile is not None:
         with torch.no_grad():
-            rows = profile_register(model, args.schemes, args.m)
+            rows = profile_register(model, args.schemes, args.m, args.profile or ("register",))
         write_results(args.out, machine=machine, options={"freezing": True, "profile": True}, rows=rows)
         return
     rotary = model.model.rotary_emb
