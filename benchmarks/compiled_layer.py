@@ -4,7 +4,8 @@ against the same codes on xeon's eager modules (xk.from_torchao) and those modul
 bench_compiled.py times one linear, this times what a compiled model pays per layer: seven linears (torchao
 leaves q/k/v and gate/up apart; so does xk.from_torchao(fuse=False) here), attention, norms, rotary, in one graph.
 
-    .venv/bin/python benchmarks/compiled_layer.py [--m 1 128] [--schemes da8w8 a16w8 a16w4 da8w4] [--profile [register] [inductor]]
+    .venv/bin/python benchmarks/compiled_layer.py [--m 1 128] [--schemes da8w8 a16w8 a16w4 da8w4]
+        [--profile [register] [inductor]]
 
 Every compiled variant is compiled (freezing, the blog's flag) before any is timed, and timed in interleaved
 rounds under `set_stance("fail_on_recompile")`. At M = 1 a layer's weights (109-218 MB quantized) are far
@@ -52,10 +53,10 @@ def compiled(layer, args, register):
 def kernel_shares(f, call, calls=10):
     """Where a compiled layer's time goes, from torch.profiler over `calls` calls: each xeon op, each Inductor
     kernel (Inductor's kernel profiling on) and each other aten op, in ms per call (the calling thread's time:
-    the parallel regions' wall time). Each name's time is its median over its events times its events per call,
-    so that one stalled event on a noisy host does not stand for ten calls. What epilogue fusion could save is
-    bounded by the Inductor kernels that read the xeon ops' outputs (silu-times-up after gate/up, the residual
-    add and RMSNorm after o / down)."""
+    the parallel regions' wall time). Each name's time is the sum over its places in a call (q, k, v: three) of
+    each place's median over the calls, so that one stalled event on a noisy host does not stand for ten calls.
+    What epilogue fusion could save is bounded by the Inductor kernels that read the xeon ops' outputs
+    (silu-times-up after gate/up, the residual add and RMSNorm after o / down)."""
     import statistics
     from torch.profiler import ProfilerActivity, profile
     with profile(activities=[ProfilerActivity.CPU]) as prof:
@@ -64,11 +65,18 @@ def kernel_shares(f, call, calls=10):
     kinds = (("xeon::", "xeon op"), ("graph_", "inductor kernel"), ("cpp_fused", "inductor kernel"),
              ("aten::", "other op"), ("torchao::", "other op"))
     times = {}
-    for e in prof.events():
+    for e in sorted(prof.events(), key=lambda e: e.time_range.start):
         kind = next((k for prefix, k in kinds if e.name.startswith(prefix)), None)
         if kind is not None:
             times.setdefault(f"{kind}: {e.name}", []).append(e.self_cpu_time_total / 1e3)
-    shares = {k: statistics.median(v) * len(v) / calls for k, v in times.items()}
+    shares = {}
+    for k, v in times.items():
+        # a name called several times a call (q / k / v ...) in the same order every call: the median of each
+        # place over the calls, summed over the places
+        per_call = len(v) // calls
+        if per_call * calls != len(v):
+            per_call, v = 1, [sum(v) / calls]
+        shares[k] = sum(statistics.median(v[j::per_call]) for j in range(per_call))
     return dict(sorted(shares.items(), key=lambda kv: -kv[1]))
 
 
