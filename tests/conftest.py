@@ -23,6 +23,9 @@ DTYPES = [torch.float32, torch.bfloat16, torch.float16]
 # XEON_KERNELS_TEST_PATHS=ref,amx,...: only those (and ref), for scripts/amx_machine_check.sh's timed run on a
 # lent machine, where the emulated paths would repeat what every dev machine and CI already run.
 _ONLY_PATHS = os.environ.get("XEON_KERNELS_TEST_PATHS")
+_unknown = set((_ONLY_PATHS or "").split(",")) - {"", *(p["name"] for p in xk._library.info()["paths"])}
+if _unknown:  # a misspelt name would quietly leave its path untested
+    raise ValueError(f"XEON_KERNELS_TEST_PATHS: unknown paths {sorted(_unknown)}")
 PATHS = [p for p in xk._paths.supported_paths()
          if not _ONLY_PATHS or p == "ref" or p in _ONLY_PATHS.split(",")]
 
