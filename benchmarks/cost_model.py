@@ -74,7 +74,12 @@ def counts_for(path, scheme, m, n, k, group, dtype):
     w = torch.randn(nc, kc, generator=g) * 0.05
     x = torch.randn(mc, kc, generator=g).to(dtype)
     p = xk.pack_weight(w, scheme, group)
-    with xk.use_path(path):
+    # The tile tasks' K-chunk scaled with K, so that the smaller call makes as many passes over K as the full one
+    # (each pass stores and reloads the accumulator tiles); DA8W4's chunks are whole groups, so at kc = 512 and
+    # group 128 it makes at most 4 passes where the full K makes 8 (its accumulator round trips undercounted).
+    chunk = xk.tuning.get_tile_k_chunk()
+    scaled_chunk = -(-chunk * kc // k // 64) * 64 if chunk else 0
+    with xk.use_path(path), xk.tile_k_chunk(scaled_chunk):
         xk.linear(x, p)  # warm-up (allocation, configuration)
         torch.ops.xeon.emulated_op_counts(True)
         xk.linear(x, p)

@@ -4,8 +4,8 @@
 # that machine's torch (the stable-ABI promise: one binary, another torch and Python), runs the kernel tests
 # on the real paths (the emulated ones repeat what every dev machine runs), the microbenchmark, then the rest
 # of the suite, and leaves logs and JSON in $OUT. Budget: under 9.5 minutes (kernel tests at most 2.5, benchmark
-# at most 3.5, two probes of the int8 tiles at most 1.7, the rest at most 1.5); each step's log is written as it
-# runs, and the benchmark's JSON after every case, so a step cut short still returns what it did.
+# at most 3.5, the tile blocking sweep at most 1.5, the rest at most 1.5); each step's log is written as it
+# runs, and the benchmarks' JSON after every case, so a step cut short still returns what it did.
 #
 # Prepare on the dev machine, in the repository root:
 #   echo /.whl/ >> .git/info/exclude && mkdir -p .whl
@@ -37,14 +37,13 @@ echo "tests exit: $?" >> "$OUT/tests-kernels.txt"
 cp -r "$repo/benchmarks" /tmp/benchmarks
 timeout 210 python3 /tmp/benchmarks/bench_linear.py --m 1 1024 --shapes 4096x4096 14336x4096 \
     --out "$OUT/bench-amx-$(date +%Y%m%d).json" 2>&1 | tee "$OUT/bench.txt"
-# What holds the int8 tiles at 18-20% of their peak (first run): a power-of-two activation row stride (K = 4096:
-# the 16 rows of an A tile fall in one L1 set) against K = 4160, and 16 threads against 8 (if the 16 vCPUs
-# are 8 cores, two hyperthreads share each core's tile unit). DA8W8, M = 1024, no baselines.
-for threads in 16 8; do
-  OMP_NUM_THREADS=$threads timeout 50 python3 /tmp/benchmarks/bench_linear.py --m 1024 --schemes da8w8 \
-      --shapes 4096x4096 4160x4096 --no-baselines --out "$OUT/amx-da8w8-stride-threads$threads.json" 2>&1 \
-      | tee -a "$OUT/bench.txt"
-done
+# What held the tiles at 18-20% of their int8 peak (first run, one pass over all of K, 2 MiB per task): the
+# K-chunk of the tile tasks (0 = that one pass; 512 = the default, chosen by arithmetic: README "AMX tile
+# kernels") and 16 threads against 8 (if the 16 vCPUs are 8 cores, two hyperthreads share each core's tile
+# unit and L2), M = 1024, in one process, interleaved.
+timeout 90 python3 /tmp/benchmarks/tile_blocking_sweep.py --threads 16 8 --chunks 0 512 1024 2048 \
+    --schemes da8w8 da8w4 a16w8 --rounds 2 --out "$OUT/amx-tile-blocking-$(date +%Y%m%d).json" 2>&1 \
+    | tee "$OUT/sweep.txt"
 timeout 90 python3 -m pytest -v -p no:cacheprovider --tb=short \
     $(for f in $kernel_tests; do echo "--ignore=$tests/$f"; done) "$tests" > "$OUT/tests-rest.txt" 2>&1
 echo "tests exit: $?" >> "$OUT/tests-rest.txt"

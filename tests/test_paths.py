@@ -8,9 +8,9 @@ from conftest import PATHS, assert_every_path_matches_ref, forced_path, linear_o
 
 
 def stats():
-    tiles, tasks, threads, rows, cols, bf16, decode = torch.ops.xeon.last_gemm_stats().tolist()
+    tiles, tasks, threads, rows, cols, bf16, decode, k_passes = torch.ops.xeon.last_gemm_stats().tolist()
     return {"tiles": tiles, "tasks": tasks, "threads": threads, "rows": rows, "cols": cols, "bf16": bf16,
-            "decode": decode}
+            "decode": decode, "k_passes": k_passes}
 
 
 def tiles_ran(path_name, p, M, dtype=torch.float32):

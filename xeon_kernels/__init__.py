@@ -15,15 +15,19 @@ from .nn import QuantizedLinear  # noqa: E402,F401
 from .models import load_quantized, quantize_, save_quantized  # noqa: E402,F401
 from .quant import quantize_per_token  # noqa: E402,F401
 from .reference import reference_linear  # noqa: E402,F401
+from . import tuning  # noqa: E402
+from .tuning import set_tile_k_chunk, tile_k_chunk  # noqa: E402,F401
 
 _paths.init_from_env()
+tuning.init_from_env()
 
 from . import torchao_compat  # noqa: E402
 
 torchao_compat.register()
 
 __all__ = ["info", "set_path", "use_path", "linear", "pack_weight", "PackedWeight", "QuantizedLinear", "quantize_",
-           "save_quantized", "load_quantized", "quantize_per_token", "reference_linear"]
+           "save_quantized", "load_quantized", "quantize_per_token", "reference_linear", "set_tile_k_chunk",
+           "tile_k_chunk"]
 
 
 def __getattr__(name):

@@ -1,8 +1,10 @@
 #include "kernels/a16_activations.h"
 
+#include <cstring>
 #include <type_traits>
 #include <torch/csrc/stable/ops.h>
 #include "common/parallel_rows.h"
+#include "common/row_stride.h"
 
 namespace xeon {
 
@@ -16,6 +18,24 @@ const float* a16_rows_as_f32(const A16Activations& x, int64_t M, int64_t K, std:
       const T* p = static_cast<const T*>(x.x);
       for (int64_t i = m0 * K; i < m1 * K; ++i) out[i] = to_float(p[i]);
     });
+  });
+  return out;
+}
+
+const BFloat16* a16_bf16_rows_set_spread(const A16Activations& x, int64_t M, int64_t K, int64_t& ld,
+                                         std::unique_ptr<BFloat16[]>& buf) {
+  const BFloat16* src = static_cast<const BFloat16*>(x.x);
+  const int64_t row_bytes = K * static_cast<int64_t>(sizeof(BFloat16));
+  const int64_t stride = set_spreading_row_stride(row_bytes);
+  if (stride == row_bytes) {
+    ld = K;
+    return src;
+  }
+  ld = stride / static_cast<int64_t>(sizeof(BFloat16));
+  buf.reset(new BFloat16[M * ld]);
+  BFloat16* out = buf.get();
+  torch::stable::parallel_for(0, M, row_grain(K), [&](int64_t m0, int64_t m1) {
+    for (int64_t m = m0; m < m1; ++m) std::memcpy(out + m * ld, src + m * K, row_bytes);
   });
   return out;
 }

@@ -38,14 +38,19 @@ const int8_t* unpacked_int4_block(const Da8w4Args& g, int64_t nb) {
 // serial form at 36% of the AMX peak at group 128 and the single-set pipeline at 65% (its 4 tile stores per group
 // in series with the TDPBUSDs). The same integer sums and the same vector operations in the same order per group
 // as the serial form: bit-identical.
+// Groups [g0, g1) only (a K-chunk of whole groups, gemm_driver.h): with accumulate, c holds the fp32 sums of the
+// groups before g0 and the chain continues from them; the row's zero-point term is applied once g1 reaches the
+// last group. The same operations in the same order as one pass over all groups: bit-identical.
 template <class T, class S>
-void amx_da8w4_block(const Da8w4Args& g, int64_t m0, int64_t rows, int64_t nb, float* c, int64_t ldc) {
+void amx_da8w4_block(const Da8w4Args& g, int64_t m0, int64_t rows, int64_t nb, int64_t g0, int64_t g1,
+                     bool accumulate, float* c, int64_t ldc) {
   const int8_t* w = unpacked_int4_block<S>(g, nb);
   const int64_t G = g.K / g.group;
   const int kstep = static_cast<int>(std::min<int64_t>(g.group, kTileColsBytes));
   alignas(64) int32_t acc[2][kAmxMaxRows * kNBlockInt4];
-  for (int64_t i = 0; i < rows; ++i)
-    for (int64_t j = 0; j < kNBlockInt4; ++j) c[i * ldc + j] = 0.f;
+  if (!accumulate)
+    for (int64_t i = 0; i < rows; ++i)
+      for (int64_t j = 0; j < kNBlockInt4; ++j) c[i * ldc + j] = 0.f;
   Da8w4Channels<S> ch;
   auto scale_group = [&](int64_t gi) {  // V(gi): group gi's sums into the fp32 accumulators
     const int32_t* sums = acc[gi % 2];
@@ -58,38 +63,43 @@ void amx_da8w4_block(const Da8w4Args& g, int64_t m0, int64_t rows, int64_t nb, f
       S::store_f(c + i * ldc + kInt4Half, f[1]);
     }
   };
-  const uint8_t* a = g.a.codes + m0 * g.K;
+  const uint8_t* a = g.a.codes + m0 * g.a.ld;
   dispatch_amx_shape(rows, 2, [&]<int MT, int NT>() {
     amx_configure<T, MT, NT>(static_cast<int>(rows), kstep);
     if constexpr (MT == 2) {
       auto half = [&]<int H>(int64_t gi) {
-        amx_accumulate_half<T, H, NT>(a + gi * g.group, g.K, w + gi * g.group * kInt4Half, g.K * kInt4Half, g.group,
+        amx_accumulate_half<T, H, NT>(a + gi * g.group, g.a.ld, w + gi * g.group * kInt4Half, g.K * kInt4Half, g.group,
                                       kstep);
       };
-      half.template operator()<0>(0);
-      half.template operator()<1>(0);
-      amx_store_half<T, 0, NT>(acc[0], kNBlockInt4);
-      for (int64_t gi = 0; gi < G; ++gi) {
-        if (gi + 1 < G) half.template operator()<0>(gi + 1);
+      half.template operator()<0>(g0);
+      half.template operator()<1>(g0);
+      amx_store_half<T, 0, NT>(acc[g0 % 2], kNBlockInt4);
+      for (int64_t gi = g0; gi < g1; ++gi) {
+        if (gi + 1 < g1) half.template operator()<0>(gi + 1);
         amx_store_half<T, 1, NT>(acc[gi % 2], kNBlockInt4);
-        if (gi + 1 < G) half.template operator()<1>(gi + 1);
+        if (gi + 1 < g1) half.template operator()<1>(gi + 1);
         scale_group(gi);
-        if (gi + 1 < G) amx_store_half<T, 0, NT>(acc[(gi + 1) % 2], kNBlockInt4);
+        if (gi + 1 < g1) amx_store_half<T, 0, NT>(acc[(gi + 1) % 2], kNBlockInt4);
       }
     } else {  // one half: the next group's tile work before this group's scaling
       auto accumulate = [&](int64_t gi) {
-        amx_accumulate<T, MT, NT>(a + gi * g.group, g.K, w + gi * g.group * kInt4Half, g.K * kInt4Half, g.group,
+        amx_accumulate<T, MT, NT>(a + gi * g.group, g.a.ld, w + gi * g.group * kInt4Half, g.K * kInt4Half, g.group,
                                   kstep);
       };
-      accumulate(0);
-      amx_store<T, MT, NT>(acc[0], kNBlockInt4);
-      for (int64_t gi = 0; gi < G; ++gi) {
-        if (gi + 1 < G) accumulate(gi + 1);
+      accumulate(g0);
+      amx_store<T, MT, NT>(acc[g0 % 2], kNBlockInt4);
+      for (int64_t gi = g0; gi < g1; ++gi) {
+        if (gi + 1 < g1) accumulate(gi + 1);
         scale_group(gi);
-        if (gi + 1 < G) amx_store<T, MT, NT>(acc[(gi + 1) % 2], kNBlockInt4);
+        if (gi + 1 < g1) amx_store<T, MT, NT>(acc[(gi + 1) % 2], kNBlockInt4);
       }
     }
   });
+  if (g1 < G) return;
+  if (g0 > 0) {  // the zero-point term's chain s3 over all groups, as one pass builds it (ch holds g0..G only)
+    ch = Da8w4Channels<S>();
+    for (int64_t gi = 0; gi < G; ++gi) ch.load_group(g, nb, gi);
+  }
   for (int64_t i = 0; i < rows; ++i) {
     typename S::vf f[2] = {S::load_f(c + i * ldc), S::load_f(c + i * ldc + kInt4Half)};
     ch.finish_row(g.a.zero_u8[m0 + i], f);

@@ -64,6 +64,9 @@ void amx_configure(int rows, int kstep) {
   load_tile_config<T>(cfg);
 }
 
+// Byte offset, in a B panel of one 64-byte tile row per 4 bytes of A's k, of the rows for A's byte k0.
+constexpr int64_t tile_b_offset(int64_t k0) { return k0 / kKQuad * kKQuad * kNBlock; }
+
 // The tile dot product: int8 (TDPBUSD, u8 x s8 -> int32, 4 k per 32-bit lane) or bf16
 // (TDPBF16PS, bf16 x bf16 -> fp32, 2 k per 32-bit lane).
 enum class TileDot { kInt8, kBf16 };
@@ -74,16 +77,30 @@ inline void dot() {
   else T::template dpbf16ps<C, A, B>();
 }
 
+// Starts the C tiles of half H (C tiles 2H, 2H + 1): zero, or, when c_init is given (a K-chunk after the
+// first: gemm_driver.h), the partial sums there ([rows][ldc] 4-byte lanes, as amx_store_half writes them).
+template <class T, int H, int NT>
+void amx_start_half(const void* c_init, int64_t ldc) {
+  if (c_init == nullptr) {
+    T::template zero<2 * H>();
+    if constexpr (NT == 2) T::template zero<2 * H + 1>();
+    return;
+  }
+  const int32_t* c = static_cast<const int32_t*>(c_init) + H * kTileRows * ldc;
+  const int64_t cs = ldc * static_cast<int64_t>(sizeof(int32_t));
+  T::template load<2 * H>(c, cs);
+  if constexpr (NT == 2) T::template load<2 * H + 1>(c + kNBlock, cs);
+}
+
 // One 16-row half H (0: rows 0-15, 1: rows 16-31) of a 2 x NT configuration: C tiles 2H and 2H + 1, A tile
 // 4 + H, B tiles 6 and 7 (loaded again for each half). A kernel that alternates the halves can store one half's
 // C tiles while the other half's TDPBUSDs run (no tile of one is an operand of the other).
 template <class T, int H, int NT, TileDot Dot = TileDot::kInt8>
 void amx_accumulate_half(const void* a_ptr, int64_t lda, const void* w_ptr, int64_t w_bstride, int64_t k_bytes,
-                         int kstep) {
+                         int kstep, const void* c_init = nullptr, int64_t ldc = 0) {
   const uint8_t* a = static_cast<const uint8_t*>(a_ptr) + H * kTileRows * lda;
   const uint8_t* w = static_cast<const uint8_t*>(w_ptr);
-  T::template zero<2 * H>();
-  if constexpr (NT == 2) T::template zero<2 * H + 1>();
+  amx_start_half<T, H, NT>(c_init, ldc);
   constexpr int64_t kBStride = kKQuad * kNBlock;
   for (int64_t k = 0; k < k_bytes; k += kstep) {
     const uint8_t* wk = w + (k / kKQuad) * kBStride;
@@ -103,23 +120,24 @@ void amx_store_half(void* c_ptr, int64_t ldc) {
 }
 
 // With the configuration of amx_configure<T, MT, NT>(rows, kstep) loaded:
-// c[0:rows][0:NT*16] = a[0:rows][0:k_bytes] x W, k_bytes a multiple of kstep (both in bytes of A);
+// c[0:rows][0:NT*16] (+)= a[0:rows][0:k_bytes] x W, k_bytes a multiple of kstep (both in bytes of A);
 // W holds one 64-byte B-tile row per 4 bytes of A's k (16 lanes x 4 bytes), NT blocks w_bstride
-// bytes apart. c is int32 (kInt8) or fp32 (kBf16).
+// bytes apart (so K-chunk [k0, k0 + k_bytes) of A starts at W + 16 * k0). c is int32 (kInt8) or fp32 (kBf16).
+// With c_init (amx_start_half) the C tiles continue from the sums there instead of zero: a pass over a later
+// K-chunk adds the same products in the same order as one pass over all of K would, so the sums are the same
+// bits (int32 exactly; fp32 too, as TDPBF16PS's accumulator is stored and reloaded unchanged).
 // amx_run is amx_accumulate (the tile work into the C tiles) then amx_store (C tiles to c): a kernel that
 // has vector work between the two (DA8W4's per-group scaling) issues the next tile work before it.
 template <class T, int MT, int NT, TileDot Dot = TileDot::kInt8>
 void amx_accumulate(const void* a_ptr, int64_t lda, const void* w_ptr, int64_t w_bstride, int64_t k_bytes,
-                    int kstep) {
+                    int kstep, const void* c_init = nullptr, int64_t ldc = 0) {
   if constexpr (MT == 1) {  // one row tile: the first half's operations alone
-    amx_accumulate_half<T, 0, NT, Dot>(a_ptr, lda, w_ptr, w_bstride, k_bytes, kstep);
+    amx_accumulate_half<T, 0, NT, Dot>(a_ptr, lda, w_ptr, w_bstride, k_bytes, kstep, c_init, ldc);
   } else {  // two row tiles sharing each loaded B tile
     const uint8_t* a = static_cast<const uint8_t*>(a_ptr);
     const uint8_t* w = static_cast<const uint8_t*>(w_ptr);
-    T::template zero<0>();
-    if constexpr (NT == 2) T::template zero<1>();
-    T::template zero<2>();
-    if constexpr (NT == 2) T::template zero<3>();
+    amx_start_half<T, 0, NT>(c_init, ldc);
+    amx_start_half<T, 1, NT>(c_init, ldc);
     constexpr int64_t kBStride = kKQuad * kNBlock;  // 64 bytes: one quad row of a B tile
     for (int64_t k = 0; k < k_bytes; k += kstep) {
       const uint8_t* wk = w + (k / kKQuad) * kBStride;
@@ -140,10 +158,11 @@ void amx_store(void* c_ptr, int64_t ldc) {
   if constexpr (MT == 2) amx_store_half<T, 1, NT>(c_ptr, ldc);
 }
 
+// accumulate: c holds the sums of the K-chunks before this one (amx_start_half), which the pass continues.
 template <class T, int MT, int NT, TileDot Dot = TileDot::kInt8>
 void amx_run(const void* a_ptr, int64_t lda, const void* w_ptr, int64_t w_bstride, int64_t k_bytes, int kstep,
-             void* c_ptr, int64_t ldc) {
-  amx_accumulate<T, MT, NT, Dot>(a_ptr, lda, w_ptr, w_bstride, k_bytes, kstep);
+             void* c_ptr, int64_t ldc, bool accumulate = false) {
+  amx_accumulate<T, MT, NT, Dot>(a_ptr, lda, w_ptr, w_bstride, k_bytes, kstep, accumulate ? c_ptr : nullptr, ldc);
   amx_store<T, MT, NT>(c_ptr, ldc);
 }
 

@@ -19,6 +19,7 @@ struct OutputArgs {
 // (the zero point + offset), which the epilogue removes with the weight's sums.
 struct U8Activations {
   const uint8_t* codes;   // [M, ld] u8, zero past K
+  int64_t ld;             // row stride in bytes: >= Kpad (DA8W8), >= K (DA8W4); common/row_stride.h
   const float* scale;     // [M]
   const int32_t* zero_u8; // [M]
 };
@@ -27,7 +28,7 @@ struct U8Activations {
 // acc = sum_k a_u8[m, k] * w[n, k] over the packed K (exact in int32: kMaxKInt8).
 struct Da8w8Args {
   int64_t M, N, Kpad;
-  U8Activations a;       // ld = Kpad
+  U8Activations a;
   const int8_t* w;       // codes, layouts.h da8w8
   const int32_t* w_sum;  // [Npad] sum_k w[n, k]
   const float* w_scale;  // [N]
@@ -36,12 +37,13 @@ struct Da8w8Args {
 
 // The float activations of an A16 scheme: x as given (fp32, bf16 or fp16). A path's A16 entry point
 // decides how its kernels read them and sets exactly one of f32 (fp32 rows: x itself or a converted
-// copy) and bf16 (the bf16 rows themselves, for AMX-BF16 tiles).
+// copy) and bf16 (bf16 rows: x itself, or for AMX-BF16 tiles a copy at a set-spreading stride).
 struct A16Activations {
   const void* x;         // [M, K]
   ScalarType dtype;
-  const float* f32 = nullptr;
-  const BFloat16* bf16 = nullptr;
+  const float* f32 = nullptr;     // [M, K]
+  const BFloat16* bf16 = nullptr; // [M, bf16_ld]
+  int64_t bf16_ld = 0;
   const float* group_sums = nullptr;  // [M, K / group]: sum of each row's x over each int4 group (A16W4 decode)
 };
 
@@ -62,7 +64,7 @@ struct A16w8Args {
 // this equals a.scale * sum_g s sum_k (a_u8 - zero_u8)(w - zw) + bias (int4_microkernel.h).
 struct Da8w4Args {
   int64_t M, N, K, group;
-  U8Activations a;                // ld = K
+  U8Activations a;
   const int32_t* a_sum;           // [M, K / group] sum of the u8 codes per group
   const uint8_t* w;               // codes, layouts.h da8w4
   const float* w_scale;           // [Npad/32][G][32]

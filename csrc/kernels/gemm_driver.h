@@ -9,18 +9,23 @@
 //   kTiles, kBf16       whether it runs AMX tiles, whether it reads bf16 activations (gemm_stats.h);
 //   release_tiles()     tile policies: TILERELEASE once a thread's tasks of the region are done;
 //   block(g, m0, rows, nb0, nbs, acc, ldc)  overloaded per scheme's argument struct: acc[0:rows][0:nbs*16]
-//                       for rows m0.. and 16-column N-blocks nb0..nb0+nbs (int32 for DA8W8, else fp32).
+//                       for rows m0.. and 16-column N-blocks nb0..nb0+nbs (int32 for DA8W8, else fp32);
+//   optionally k_bytes(g) and block_k(...)  a tile policy whose tasks may run K in chunks (kernel_policies.h
+//                       TilePolicyBase, tile_k_chunk.h).
 #pragma once
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <type_traits>
 #include <torch/csrc/stable/ops.h>
 #include "common/int_math.h"
+#include "common/row_stride.h"
 #include "kernels/epilogue.h"
 #include "kernels/gemm_args.h"
 #include "kernels/gemm_stats.h"
 #include "kernels/thread_cache.h"
+#include "kernels/tile_k_chunk.h"
 #include "pack/layouts.h"
 
 // Internal linkage: each ISA translation unit gets its own copy, compiled for
@@ -35,6 +40,22 @@ using AccOf = std::conditional_t<std::is_same_v<Args, Da8w8Args>, int32_t, float
 // Whether P is the A16W4 int4 decode policy (kernel_policies.h Int4DecodePolicy, the one with kBelowRows).
 template <class P>
 constexpr bool kIsDecode = requires { P::kBelowRows; };
+
+// Whether P runs a task's K in chunks (block_k; kernel_policies.h TilePolicyBase).
+template <class P, class Args>
+constexpr bool kChunksK = requires(const Args& g) { P::k_bytes(g); };
+
+// Bytes of an A row per K-chunk for P on g: 0 (one pass over all of K) unless P chunks K and the chunk
+// (g_tile_k_chunk_bytes, rounded up to P's quantum: DA8W4's whole groups) is shorter than K.
+template <class P, class Args>
+int64_t k_chunk_bytes(const Args& g) {
+  if constexpr (!kChunksK<P, Args>) {
+    return 0;
+  } else {
+    const int64_t chunk = round_up(g_tile_k_chunk_bytes.load(std::memory_order_relaxed), P::k_quantum(g));
+    return chunk > 0 && chunk < P::k_bytes(g) ? chunk : 0;
+  }
+}
 
 // Fewest tasks per thread when widening panels, so uneven task times still balance.
 constexpr int64_t kMinTasksPerThread = 4;
@@ -51,11 +72,49 @@ int64_t panel_blocks(const Args& g) {
     const int64_t micro_blocks = ceil_div(g.N, P::kCols);
     const int64_t tasks_at_one = micro_blocks * ceil_div(g.M, P::kTaskRows);
     const int64_t threads = std::max<int64_t>(1, torch::stable::get_num_threads());
-    const int64_t micro_block_bytes = std::max<int64_t>(1, P::cached_bytes_per_column(g) * P::kCols);
+    // With K in chunks a task holds one chunk of each column at a time.
+    const int64_t cached = P::cached_bytes_per_column(g), chunk = k_chunk_bytes<P>(g);
+    const int64_t micro_block_bytes = std::max<int64_t>(1, (chunk > 0 ? std::min(chunk, cached) : cached) * P::kCols);
     const int64_t by_cache = P::kPanelBytes / micro_block_bytes;
     const int64_t by_threads = tasks_at_one / (kMinTasksPerThread * threads);
     return std::clamp<int64_t>(std::min(by_cache, by_threads), 1, kMaxPanelBlocks);
   }
+}
+
+// One task of P with K in chunks of kc bytes of an A row: rows [m_begin, m_end) x N-blocks [nb_begin, nb_end),
+// micro-blocks of `micro` N-blocks. Per chunk every micro-block of the task continues its sums in the task's
+// accumulators (acc: per thread, grown as needed); the epilogue runs once all of K is summed. The
+// accumulators' row stride spreads the 16 rows of a C tile over different L1 sets (common/row_stride.h).
+template <class P, class Args>
+void task_in_k_chunks(const Args& g, int64_t kc, int64_t m_begin, int64_t m_end, int64_t nb_begin, int64_t nb_end,
+                      int64_t micro) {
+  using Acc = AccOf<Args>;
+  constexpr int64_t kLineLanes = kCacheLineBytes / sizeof(Acc);
+  thread_local std::unique_ptr<Acc[]> buf;
+  thread_local int64_t buf_size = 0;
+  // whole micro-blocks: a ragged last one still writes P::kCols columns (A16W4's int4 block: 32)
+  const int64_t cols = round_up(nb_end - nb_begin, micro) * kNBlock;
+  const int64_t ld = set_spreading_row_stride(cols * sizeof(Acc)) / sizeof(Acc);
+  const int64_t size = (m_end - m_begin) * ld + kLineLanes;  // + one line, to align the start
+  if (buf_size < size) {
+    buf.reset(new Acc[size]);
+    buf_size = size;
+  }
+  const uintptr_t misalign = reinterpret_cast<uintptr_t>(buf.get()) % kCacheLineBytes;
+  Acc* acc = buf.get() + (misalign == 0 ? 0 : (kCacheLineBytes - misalign) / sizeof(Acc));
+  const int64_t K = P::k_bytes(g);
+  for (int64_t kb0 = 0; kb0 < K; kb0 += kc) {
+    const int64_t kbl = std::min(kc, K - kb0);
+    for (int64_t m0 = m_begin; m0 < m_end; m0 += P::kRows) {
+      const int64_t rows = std::min<int64_t>(P::kRows, m_end - m0);
+      for (int64_t nb0 = nb_begin; nb0 < nb_end; nb0 += micro) {
+        P::block_k(g, m0, rows, nb0, std::min(micro, nb_end - nb0), kb0, kbl, kb0 > 0,
+                   acc + (m0 - m_begin) * ld + (nb0 - nb_begin) * kNBlock, ld);
+      }
+    }
+  }
+  const int64_t n0 = nb_begin * kNBlock;
+  epilogue(g, acc, ld, m_begin, m_end - m_begin, n0, std::min(nb_end * kNBlock, g.N) - n0);
 }
 
 // Runs P over every micro-block of the output. Consecutive tasks walk M within one column panel, and
@@ -71,6 +130,7 @@ void gemm(const Args& g) {
   const int64_t blocks_per_panel = micro * panel_blocks<P>(g);
   const int64_t n_panels = ceil_div(n_blocks, blocks_per_panel);
   const int64_t m_chunks = ceil_div(g.M, P::kTaskRows);
+  const int64_t kc = k_chunk_bytes<P>(g);
   std::atomic<int64_t> chunks{0};
   torch::stable::parallel_for(0, n_panels * m_chunks, 1, [&](int64_t begin, int64_t end) {
     chunks.fetch_add(1, std::memory_order_relaxed);
@@ -79,6 +139,12 @@ void gemm(const Args& g) {
       const int64_t panel = t / m_chunks, chunk = t % m_chunks;
       const int64_t m_end = std::min(g.M, (chunk + 1) * P::kTaskRows);
       const int64_t nb_end = std::min(n_blocks, (panel + 1) * blocks_per_panel);
+      if constexpr (kChunksK<P, Args>) {
+        if (kc > 0) {
+          task_in_k_chunks<P>(g, kc, chunk * P::kTaskRows, m_end, panel * blocks_per_panel, nb_end, micro);
+          continue;
+        }
+      }
       for (int64_t m0 = chunk * P::kTaskRows; m0 < m_end; m0 += P::kRows) {
         const int64_t rows = std::min<int64_t>(P::kRows, m_end - m0);
         for (int64_t nb0 = panel * blocks_per_panel; nb0 < nb_end; nb0 += micro) {
@@ -91,8 +157,11 @@ void gemm(const Args& g) {
     }
     if constexpr (P::kTiles) P::release_tiles();
   });
+  int64_t k_passes = 1;
+  if constexpr (kChunksK<P, Args>)
+    if (kc > 0) k_passes = ceil_div(P::k_bytes(g), kc);
   record_gemm_stats({P::kTiles ? 1 : 0, n_panels * m_chunks, chunks.load(), P::kRows, P::kCols, P::kBf16 ? 1 : 0,
-                     kIsDecode<P> ? 1 : 0});
+                     kIsDecode<P> ? 1 : 0, k_passes});
 }
 
 }  // namespace

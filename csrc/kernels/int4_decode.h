@@ -28,7 +28,7 @@ struct Bf16PairDot {
   static constexpr bool kBf16 = true;      // a bf16 dot-product instruction
   static constexpr bool kF32Acts = false;  // reads g.x.bf16
   static void codes(const uint8_t* p, W& lo, W& hi) { S::int4_rows_as_bf16_pairs(p, lo, hi); }
-  static X act(const A16w4Args& g, int64_t m, int64_t k) { return S::bcast_i32(g.x.bf16 + m * g.K + k); }
+  static X act(const A16w4Args& g, int64_t m, int64_t k) { return S::bcast_i32(g.x.bf16 + m * g.x.bf16_ld + k); }
   static typename S::vf dot(typename S::vf acc, const X& x, const W& w) { return S::dpbf16(acc, x, w); }
 };
 

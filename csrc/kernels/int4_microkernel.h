@@ -53,14 +53,14 @@ void da8w4_vnni_tile(const Da8w4Args& g, int64_t m0, int64_t nb, float* c, int64
   for (int i = 0; i < MR; ++i) f[i][0] = f[i][1] = S::zero_f();
   for (int64_t gi = 0; gi < G; ++gi) {
     const uint8_t* wg = g.w + (nb * G + gi) * g.group * kInt4Half;
-    const uint8_t* ag = g.a.codes + m0 * g.K + gi * g.group;
+    const uint8_t* ag = g.a.codes + m0 * g.a.ld + gi * g.group;
     typename S::vi acc[MR][2];
     for (int i = 0; i < MR; ++i) acc[i][0] = acc[i][1] = S::zero_i();
     for (int64_t q = 0; q < quads; ++q) {
       typename S::vi b[2];
       S::unpack_nibbles(S::load_i(wg + q * kKQuad * kInt4Half), b[0], b[1]);
       for (int i = 0; i < MR; ++i) {
-        const typename S::vi av = S::bcast_i32(ag + i * g.K + q * kKQuad);
+        const typename S::vi av = S::bcast_i32(ag + i * g.a.ld + q * kKQuad);
         acc[i][0] = S::dpbusd(acc[i][0], av, b[0]);
         acc[i][1] = S::dpbusd(acc[i][1], av, b[1]);
       }

@@ -28,7 +28,7 @@ void ref_da8w8(const Da8w8Args& g) {
   const PackedLayout L{Scheme::kDa8w8, g.N, g.Kpad, 0};
   ref_gemm(g, [&](int64_t m, int64_t n) {
     int64_t s = 0;  // exact; the kernels' int32 sums equal it (kMaxKInt8)
-    for (int64_t k = 0; k < g.Kpad; ++k) s += int64_t{g.a.codes[m * g.Kpad + k]} * code_at(L, g.w, n, k);
+    for (int64_t k = 0; k < g.Kpad; ++k) s += int64_t{g.a.codes[m * g.a.ld + k]} * code_at(L, g.w, n, k);
     return static_cast<int32_t>(s);
   });
 }
@@ -54,7 +54,7 @@ void ref_da8w4(const Da8w4Args& g) {
     for (int64_t gi = 0; gi < G; ++gi) {
       int64_t dot = 0;  // exact
       for (int64_t k = gi * g.group; k < (gi + 1) * g.group; ++k)
-        dot += int64_t{g.a.codes[m * g.K + k]} * code_at(L, g.w, n, k);
+        dot += int64_t{g.a.codes[m * g.a.ld + k]} * code_at(L, g.w, n, k);
       const int64_t p = L.param_index(n, gi);
       const float s = g.w_scale[p];
       const float szw = s * static_cast<float>(g.w_zero[p]);

@@ -36,7 +36,7 @@ struct VnniPolicy {
                     int64_t ldc) {
     const int64_t bstride = g.Kpad * kNBlock;
     dispatch_shape<B.rows, B.col_blocks>(rows, nbs, [&]<int R, int NB>() {
-      dot_tile<S, Int8Dot, R, NB>(g.a.codes + m0 * g.Kpad, g.Kpad, g.w + nb0 * bstride, bstride, g.Kpad, c, ldc);
+      dot_tile<S, Int8Dot, R, NB>(g.a.codes + m0 * g.a.ld, g.a.ld, g.w + nb0 * bstride, bstride, g.Kpad, c, ldc);
     });
   }
   static void block(const A16w8Args& g, int64_t m0, int64_t rows, int64_t nb0, int64_t nbs, float* c,
@@ -88,27 +88,39 @@ template <class S, Blocking B>
 using Int4DecodeF16Policy = Int4DecodePolicy<S, B, Fp32Dot, std::numeric_limits<int64_t>::max()>;
 
 // Common members of the tile policies (tile backend T): 32 rows x 32 columns per call (2 x 2 tiles), wide
-// panels, and the tiles released at the end of each thread's share of a kernel region.
+// panels, and the tiles released at the end of each thread's share of a kernel region. A tile policy that
+// also has k_bytes(g) (the bytes of an A row the kernel reads: K's extent) and
+//   block_k(g, m0, rows, nb0, nbs, kb0, kbl, accumulate, acc, ldc)
+// (block over the bytes [kb0, kb0 + kbl) of each A row, continuing acc's sums when accumulate) runs a task's K
+// in chunks (gemm_driver.h, tile_k_chunk.h); its block(...) is block_k over all of K.
 template <class T, Blocking B>
 struct TilePolicyBase {
   static constexpr int64_t kRows = kAmxMaxRows, kCols = kAmxMaxBlocks * kNBlock, kTaskRows = B.task_rows;
   static constexpr int64_t kPanelBytes = B.panel_bytes;
   static constexpr bool kWidePanels = true, kTiles = true, kBf16 = false;
   static void release_tiles() { xeon::release_tiles<T>(); }
+  // K-chunks are whole multiples of this many bytes of an A row (one tile row; a policy may need more).
+  template <class Args>
+  static int64_t k_quantum(const Args&) { return kTileKChunkMultiple; }
 };
 
 // DA8W8 on AMX int8 tiles, straight from the packed codes.
 template <class T, Blocking B>
 struct AmxPolicy : TilePolicyBase<T, B> {
   static int64_t cached_bytes_per_column(const Da8w8Args& g) { return g.Kpad; }
-  static void block(const Da8w8Args& g, int64_t m0, int64_t rows, int64_t nb0, int64_t nbs, int32_t* c,
-                    int64_t ldc) {
+  static int64_t k_bytes(const Da8w8Args& g) { return g.Kpad; }
+  static void block_k(const Da8w8Args& g, int64_t m0, int64_t rows, int64_t nb0, int64_t nbs, int64_t kb0,
+                      int64_t kbl, bool accumulate, int32_t* c, int64_t ldc) {
     const int64_t bstride = g.Kpad * kNBlock;
     dispatch_amx_shape(rows, nbs, [&]<int MT, int NT>() {
       amx_configure<T, MT, NT>(int(rows), kTileColsBytes);
-      amx_run<T, MT, NT>(g.a.codes + m0 * g.Kpad, g.Kpad, g.w + nb0 * bstride, bstride, g.Kpad, kTileColsBytes, c,
-                         ldc);
+      amx_run<T, MT, NT>(g.a.codes + m0 * g.a.ld + kb0, g.a.ld, g.w + nb0 * bstride + tile_b_offset(kb0), bstride,
+                         kbl, kTileColsBytes, c, ldc, accumulate);
     });
+  }
+  static void block(const Da8w8Args& g, int64_t m0, int64_t rows, int64_t nb0, int64_t nbs, int32_t* c,
+                    int64_t ldc) {
+    block_k(g, m0, rows, nb0, nbs, 0, k_bytes(g), false, c, ldc);
   }
 };
 
@@ -117,8 +129,15 @@ template <class T, class S, Blocking B>
 struct AmxInt4Policy : TilePolicyBase<T, B> {
   static_assert(kAmxMaxBlocks * kNBlock == kNBlockInt4, "one int4 N-block per call");
   static int64_t cached_bytes_per_column(const Da8w4Args& g) { return g.K; }
-  static void block(const Da8w4Args& g, int64_t m0, int64_t rows, int64_t nb0, int64_t, float* c, int64_t ldc) {
-    amx_da8w4_block<T, S>(g, m0, rows, nb0 / kInt4Blocks16, c, ldc);
+  static int64_t k_bytes(const Da8w4Args& g) { return g.K; }
+  static int64_t k_quantum(const Da8w4Args& g) { return std::max(g.group, kTileKChunkMultiple); }  // whole groups
+  static void block_k(const Da8w4Args& g, int64_t m0, int64_t rows, int64_t nb0, int64_t, int64_t kb0, int64_t kbl,
+                      bool accumulate, float* c, int64_t ldc) {
+    amx_da8w4_block<T, S>(g, m0, rows, nb0 / kInt4Blocks16, kb0 / g.group, (kb0 + kbl) / g.group, accumulate, c,
+                          ldc);
+  }
+  static void block(const Da8w4Args& g, int64_t m0, int64_t rows, int64_t nb0, int64_t nbs, float* c, int64_t ldc) {
+    block_k(g, m0, rows, nb0, nbs, 0, k_bytes(g), false, c, ldc);
   }
 };
 
@@ -130,14 +149,22 @@ struct AmxBf16Policy : TilePolicyBase<T, B> {
   static constexpr int64_t kKMultiple = kBf16TileK;  // one TDPBF16PS step of k
   static int64_t cached_bytes_per_column(const A16w8Args& g) { return g.K * 2; }
   static int64_t cached_bytes_per_column(const A16w4Args& g) { return g.K * 2; }
-  static void block(const A16w8Args& g, int64_t m0, int64_t rows, int64_t nb0, int64_t nbs, float* c,
-                    int64_t ldc) {
-    amx_bf16_gemm_block<T>(g.x.bf16 + m0 * g.K, g.K, rows, converted_a16w8_panel<S>(g, nb0, nbs),
-                           g.K * kNBlock * 2, nbs, c, ldc);
+  static int64_t k_bytes(const A16w8Args& g) { return g.K * 2; }
+  static int64_t k_bytes(const A16w4Args& g) { return g.K * 2; }
+  static void block_k(const A16w8Args& g, int64_t m0, int64_t rows, int64_t nb0, int64_t nbs, int64_t kb0,
+                      int64_t kbl, bool accumulate, float* c, int64_t ldc) {
+    amx_bf16_gemm_block<T>(g.x.bf16 + m0 * g.x.bf16_ld, g.x.bf16_ld, rows, converted_a16w8_panel<S>(g, nb0, nbs),
+                           g.K * kNBlock * 2, nbs, kb0, kbl, accumulate, c, ldc);
   }
-  static void block(const A16w4Args& g, int64_t m0, int64_t rows, int64_t nb0, int64_t, float* c, int64_t ldc) {
-    amx_bf16_gemm_block<T>(g.x.bf16 + m0 * g.K, g.K, rows, dequantized_a16w4_block<S>(g, nb0 / kInt4Blocks16),
-                           g.K * kInt4Half * 2, 2, c, ldc);
+  static void block_k(const A16w4Args& g, int64_t m0, int64_t rows, int64_t nb0, int64_t, int64_t kb0,
+                      int64_t kbl, bool accumulate, float* c, int64_t ldc) {
+    amx_bf16_gemm_block<T>(g.x.bf16 + m0 * g.x.bf16_ld, g.x.bf16_ld, rows,
+                           dequantized_a16w4_block<S>(g, nb0 / kInt4Blocks16),
+                           g.K * kInt4Half * 2, 2, kb0, kbl, accumulate, c, ldc);
+  }
+  template <class Args>
+  static void block(const Args& g, int64_t m0, int64_t rows, int64_t nb0, int64_t nbs, float* c, int64_t ldc) {
+    block_k(g, m0, rows, nb0, nbs, 0, k_bytes(g), false, c, ldc);
   }
 };
 
@@ -157,13 +184,13 @@ struct Bf16DotPolicy {
                     int64_t ldc) {
     const uint16_t* w = converted_a16w8_panel<S>(g, nb0, nbs);
     dispatch_shape<B.rows, kBf16MicroBlocks>(rows, nbs, [&]<int R, int NB>() {
-      dot_tile<S, Bf16Dot, R, NB>(g.x.bf16 + m0 * g.K, g.K, w, g.K * kNBlock, g.K, c, ldc);
+      dot_tile<S, Bf16Dot, R, NB>(g.x.bf16 + m0 * g.x.bf16_ld, g.x.bf16_ld, w, g.K * kNBlock, g.K, c, ldc);
     });
   }
   static void block(const A16w4Args& g, int64_t m0, int64_t rows, int64_t nb0, int64_t, float* c, int64_t ldc) {
     const uint16_t* w = dequantized_a16w4_block<S>(g, nb0 / kInt4Blocks16);
     dispatch_shape<B.rows, kBf16MicroBlocks>(rows, kBf16MicroBlocks, [&]<int R, int NB>() {
-      dot_tile<S, Bf16Dot, R, NB>(g.x.bf16 + m0 * g.K, g.K, w, g.K * kInt4Half, g.K, c, ldc);
+      dot_tile<S, Bf16Dot, R, NB>(g.x.bf16 + m0 * g.x.bf16_ld, g.x.bf16_ld, w, g.K * kInt4Half, g.K, c, ldc);
     });
   }
 };

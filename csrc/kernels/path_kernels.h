@@ -48,7 +48,13 @@ struct PathKernels {
     }
     if constexpr (!std::is_void_v<Bf16>) {
       if (g.x.dtype == ScalarType::BFloat16 && g.K % Bf16::kKMultiple == 0 && g.M >= kBf16MinRows) {
-        g.x.bf16 = static_cast<const BFloat16*>(g.x.x);
+        std::unique_ptr<BFloat16[]> spread;
+        if constexpr (Bf16::kTiles) {  // A tiles: 16 rows per load, kept in L1 across a task's micro-blocks
+          g.x.bf16 = a16_bf16_rows_set_spread(g.x, g.M, g.K, g.x.bf16_ld, spread);
+        } else {
+          g.x.bf16 = static_cast<const BFloat16*>(g.x.x);
+          g.x.bf16_ld = g.K;
+        }
         return gemm<Bf16>(g);
       }
     }
@@ -61,8 +67,12 @@ struct PathKernels {
   static void decode(A16w4Args g) {
     std::unique_ptr<float[]> sums, widened;
     g.x.group_sums = a16_group_sums(g.x, g.M, g.K, g.group, sums);
-    if constexpr (D::kF32Acts) g.x.f32 = a16_rows_as_f32(g.x, g.M, g.K, widened);
-    else g.x.bf16 = static_cast<const BFloat16*>(g.x.x);
+    if constexpr (D::kF32Acts) {
+      g.x.f32 = a16_rows_as_f32(g.x, g.M, g.K, widened);
+    } else {
+      g.x.bf16 = static_cast<const BFloat16*>(g.x.x);
+      g.x.bf16_ld = g.K;
+    }
     gemm<D>(g);
   }
   static void a16w8(const A16w8Args& g) { a16<VecInt8>(g); }

@@ -11,6 +11,7 @@
 #include "kernels/amx_model_check.h"
 #include "kernels/gemm_stats.h"
 #include "kernels/op_counts.h"
+#include "kernels/tile_k_chunk.h"
 #include "ops/op_utils.h"
 #include "ops/paths.h"
 
@@ -70,6 +71,8 @@ Tensor info(int64_t features) {
   j.end_array();
   j.field("max_k_da8w8", kMaxKInt8);
   j.field("int4_n_block", kNBlockInt4);
+  j.field("tile_k_chunk_default", kDefaultTileKChunkBytes);
+  j.field("tile_k_chunk_multiple", kTileKChunkMultiple);
   j.key("stable_abi_target").begin_array().value((kStableAbiTarget >> 56) & 0xFF)
       .value((kStableAbiTarget >> 48) & 0xFF);
   j.end_array().end_object();
@@ -78,7 +81,7 @@ Tensor info(int64_t features) {
 
 Tensor last_gemm_stats_op() {
   const GemmStats s = xeon::last_gemm_stats();
-  Tensor t = torch::stable::empty({7}, ScalarType::Long, std::nullopt,
+  Tensor t = torch::stable::empty({8}, ScalarType::Long, std::nullopt,
                                   torch::stable::Device(torch::headeronly::DeviceType::CPU));
   int64_t* p = static_cast<int64_t*>(t.data_ptr());
   p[0] = s.tiles;
@@ -88,6 +91,7 @@ Tensor last_gemm_stats_op() {
   p[4] = s.cols_per_call;
   p[5] = s.bf16;
   p[6] = s.decode;
+  p[7] = s.k_passes;
   return t;
 }
 

@@ -9,6 +9,7 @@
 #include <torch/headeronly/util/Exception.h>
 
 #include "common/parallel_rows.h"
+#include "common/row_stride.h"
 #include "ops/op_utils.h"
 #include "ops/paths.h"
 
@@ -32,14 +33,14 @@ void check_da8w4_params(const PackedLayout& L, const Tensor& scale, const Tensor
 }
 
 // Per row: the sums of the u8 codes over each group.
-std::vector<int32_t> group_sums(const uint8_t* a, int64_t M, int64_t K, int64_t group) {
+std::vector<int32_t> group_sums(const uint8_t* a, int64_t ld, int64_t M, int64_t K, int64_t group) {
   const int64_t G = K / group;
   std::vector<int32_t> a_sum(M * G);
   torch::stable::parallel_for(0, M, row_grain(K), [&](int64_t m0, int64_t m1) {
     for (int64_t m = m0; m < m1; ++m)
       for (int64_t gi = 0; gi < G; ++gi) {
         int32_t s = 0;
-        for (int64_t k = gi * group; k < (gi + 1) * group; ++k) s += a[m * K + k];
+        for (int64_t k = gi * group; k < (gi + 1) * group; ++k) s += a[m * ld + k];
         a_sum[m * G + gi] = s;
       }
   });
@@ -48,7 +49,7 @@ std::vector<int32_t> group_sums(const uint8_t* a, int64_t M, int64_t K, int64_t 
 
 void run_da8w4(const PackedLayout& L, int64_t M, const U8Activations& a, const Tensor& weight, const Tensor& scale,
                const Tensor& zero, const Tensor& sum, const OutputArgs& o, const KernelTable& kt) {
-  const std::vector<int32_t> a_sum = group_sums(a.codes, M, L.K, L.group);
+  const std::vector<int32_t> a_sum = group_sums(a.codes, a.ld, M, L.K, L.group);
   kt.da8w4(Da8w4Args{M, L.N, L.K, L.group, a, a_sum.data(), static_cast<const uint8_t*>(weight.data_ptr()),
                      static_cast<const float*>(scale.data_ptr()), static_cast<const int8_t*>(zero.data_ptr()),
                      static_cast<const int32_t*>(sum.data_ptr()), o, next_call_id()});
@@ -64,7 +65,8 @@ Tensor da8w4_linear(const Tensor& x_in, const Tensor& weight, const Tensor& weig
   const LinearCall c = begin_linear(x_in, K, N, bias);
   if (c.M == 0) return c.out;
   const QuantizedActivations a =
-      quantize_activations(kt, c.x, c.M, K, K, activation_range(Scheme::kDa8w4, act_symmetric), act_symmetric);
+      quantize_activations(kt, c.x, c.M, K, set_spreading_row_stride(K),
+                           activation_range(Scheme::kDa8w4, act_symmetric), act_symmetric);
   run_da8w4(L, c.M, a.view(), weight, weight_scale, weight_zero, weight_centered_sum, c.output(), kt);
   return c.out;
 }
@@ -109,7 +111,7 @@ Tensor da8w4_linear_quantized(const Tensor& a_in, const Tensor& a_scale, const T
     }
     zero_scale_of_null_rows(is_signed ? shifted.get() : src, K, K, zero_u8.data(), scale.data(), m0, m1);
   });
-  const U8Activations a{is_signed ? shifted.get() : src, scale.data(), zero_u8.data()};
+  const U8Activations a{is_signed ? shifted.get() : src, K, scale.data(), zero_u8.data()};
   run_da8w4(L, M, a, weight, weight_scale, weight_zero, weight_centered_sum, OutputArgs{out.data_ptr(), odt, b}, kt);
   return out;
 }

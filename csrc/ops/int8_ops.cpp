@@ -3,6 +3,7 @@
 #include <torch/csrc/stable/ops.h>
 #include <torch/headeronly/util/Exception.h>
 
+#include "common/row_stride.h"
 #include "ops/op_utils.h"
 #include "ops/paths.h"
 
@@ -21,7 +22,8 @@ Tensor da8w8_linear(const Tensor& x_in, const Tensor& weight, const Tensor& weig
   const LinearCall c = begin_linear(x_in, K, N, bias);
   if (c.M == 0) return c.out;
   const QuantizedActivations a =
-      quantize_activations(kt, c.x, c.M, K, L.kpad(), activation_range(Scheme::kDa8w8, act_symmetric), act_symmetric);
+      quantize_activations(kt, c.x, c.M, K, set_spreading_row_stride(L.kpad()),
+                           activation_range(Scheme::kDa8w8, act_symmetric), act_symmetric);
   kt.da8w8(Da8w8Args{c.M, N, L.kpad(), a.view(), static_cast<const int8_t*>(weight.data_ptr()),
                      static_cast<const int32_t*>(weight_sum.data_ptr()),
                      static_cast<const float*>(weight_scale.data_ptr()), c.output()});

@@ -167,7 +167,7 @@ LinearCall begin_linear(const Tensor& x_in, int64_t K, int64_t N, const std::opt
 
 QuantizedActivations quantize_activations(const KernelTable& kt, const Tensor& x, int64_t M, int64_t K, int64_t ld,
                                           const QuantRange& range, bool symmetric) {
-  QuantizedActivations q{std::unique_ptr<uint8_t[]>(new uint8_t[M * ld]), std::vector<float>(M),
+  QuantizedActivations q{std::unique_ptr<uint8_t[]>(new uint8_t[M * ld]), ld, std::vector<float>(M),
                          std::vector<int32_t>(M)};
   const void* xp = x.data_ptr();
   const ScalarType dt = x.scalar_type();

@@ -70,17 +70,19 @@ inline QuantRange activation_range(Scheme scheme, bool symmetric) {
 // Per-token quantized activations as the int8 kernels read them (gemm_args.h U8Activations).
 struct QuantizedActivations {
   std::unique_ptr<uint8_t[]> codes;  // [M, ld] u8 (code + range.offset()), zero in columns K..ld
+  int64_t ld;
   std::vector<float> scale;          // [M]
   std::vector<int32_t> zero_u8;      // [M] the u8 value that means 0 (zero point + range.offset())
-  U8Activations view() const { return {codes.get(), scale.data(), zero_u8.data()}; }
+  U8Activations view() const { return {codes.get(), ld, scale.data(), zero_u8.data()}; }
 };
 // Rows m0..m1 whose codes all equal their zero point contribute exactly 0 (every a - zero is 0), but the
 // fp32 decomposition of DA8W4 (gemm_args.h) would leave a rounding residue: their kernel-side scale is set
 // to 0 so that they give exactly the bias. A row with a NaN scale keeps it.
 void zero_scale_of_null_rows(const uint8_t* codes, int64_t ld, int64_t K, const int32_t* zero_u8, float* scale,
                              int64_t m0, int64_t m1);
-// Quantizes the rows of x (contiguous, M x K) in parallel with the path's quantizer (kt.quantize_rows:
-// torchao's arithmetic, act_quant.h); the scale of a row of zero points is 0 (zero_scale_of_null_rows).
+// Quantizes the rows of x (contiguous, M x K) into rows of stride ld (common/row_stride.h) in parallel with the
+// path's quantizer (kt.quantize_rows: torchao's arithmetic, act_quant.h); the scale of a row of zero points is 0
+// (zero_scale_of_null_rows).
 QuantizedActivations quantize_activations(const KernelTable& kt, const Tensor& x, int64_t M, int64_t K, int64_t ld,
                                           const QuantRange& range, bool symmetric);
 
