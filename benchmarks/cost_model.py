@@ -64,22 +64,22 @@ MACHINES = {
 }
 
 
-def counts_for(path, scheme, m, n, k, group, dtype):
+def counts_for(path, scheme, m, n, k, group, dtype, count_k=None):
     """Instruction counts of one call on an emulated path, scaled from a smaller shape to (m, n, k), and the
-    call's (tasks, threads)."""
-    mc, nc, kc = min(m, 128), min(n, 256), min(k, 512)
+    call's (tasks, threads). count_k: the K counted at (default 512, or two tile K-chunks)."""
+    mc, nc, kc = min(m, 128), min(n, 256), min(k, count_k or 512)
     if group:
         kc = max(kc, group)
+    # The tile tasks run K in chunks (xk.set_tile_k_chunk), each pass storing and reloading the accumulator tiles:
+    # counted at the real chunk over at least two of them, those round trips then scale with K as the rest does.
+    chunk = xk.tuning.get_tile_k_chunk()
+    if chunk and not count_k:
+        kc = min(k, max(kc, 2 * chunk))
     g = torch.Generator().manual_seed(0)
     w = torch.randn(nc, kc, generator=g) * 0.05
     x = torch.randn(mc, kc, generator=g).to(dtype)
     p = xk.pack_weight(w, scheme, group)
-    # The tile tasks' K-chunk scaled with K, so that the smaller call makes as many passes over K as the full one
-    # (each pass stores and reloads the accumulator tiles); DA8W4's chunks are whole groups, so at kc = 512 and
-    # group 128 it makes at most 4 passes where the full K makes 8 (its accumulator round trips undercounted).
-    chunk = xk.tuning.get_tile_k_chunk()
-    scaled_chunk = -(-chunk * kc // k // 64) * 64 if chunk else 0
-    with xk.use_path(path), xk.tile_k_chunk(scaled_chunk):
+    with xk.use_path(path):
         xk.linear(x, p)  # warm-up (allocation, configuration)
         torch.ops.xeon.emulated_op_counts(True)
         xk.linear(x, p)
@@ -159,7 +159,7 @@ def predict_amx(args):
     n, k = args.n, args.k
     for scheme, group, dtype in CASES + [("da8w4", 32, torch.bfloat16)]:
         for m in args.m:
-            c = counts_for("amx_emulated", scheme, m, n, k, group, dtype)
+            c = counts_for("amx_emulated", scheme, m, n, k, group, dtype, args.count_k)
             to_s = 1 / (rates["threads"] * rates["ghz"] * 1e9)
             mem_s = weight_bytes(scheme, n, k, group) / (rates["read_gbs"] * 1e9)
             peak_s = 2 * m * n * k / (rates["amx_peak_ops_per_cycle"] * rates["threads"] * rates["ghz"] * 1e9)
@@ -189,6 +189,9 @@ def main():
     ap.add_argument("--m", type=int, nargs="+", default=[1, 16, 128, 1024])
     ap.add_argument("--n", type=int, default=4096)
     ap.add_argument("--k", type=int, default=4096)
+    ap.add_argument("--count-k", type=int, default=None,
+                    help="K at which --predict-amx counts (default 512, or two tile K-chunks); the fixed costs of "
+                         "each block are counted per count-k and scaled, so compare predictions at one count-k")
     ap.add_argument("--out", default=None)
     args = ap.parse_args()
     out = {}

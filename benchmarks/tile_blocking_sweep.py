@@ -97,7 +97,7 @@ def main(argv=None):
                               f"{row['gops']:8.0f} GOPS{frac}  {row['vs_first_chunk']:.2f}x chunk {args.chunks[0]}",
                               flush=True)
                 if args.out:  # after every scheme, so a run cut short keeps what it measured
-                    write_results(args.out, machine=machine_description(), options=vars(args), path=path,
+                    write_results(args.out, machine=machine_description(), options=vars(args), kernel_path=path,
                                   int8_peak_ops=peak, rows=rows)
     finally:
         torch.set_num_threads(previous_threads)
