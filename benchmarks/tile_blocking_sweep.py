@@ -17,14 +17,13 @@ import argparse
 import os
 import statistics
 import sys
-import time
 
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import xeon_kernels as xk  # noqa: E402
-from common import int8_peak, machine_description, write_results  # noqa: E402
+from common import int8_peak, machine_description, median_time, write_results  # noqa: E402
 
 INT8_SCHEMES = ("da8w8", "da8w4")
 
@@ -43,16 +42,6 @@ def parse_args(argv=None):
     p.add_argument("--path", default=None, help="kernel path (default: the best this CPU runs)")
     p.add_argument("--out", default=None)
     return p.parse_args(argv)
-
-
-def time_calls(fn, calls):
-    fn()  # warm-up: converted weights, thread caches
-    times = []
-    for _ in range(calls):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def main(argv=None):
@@ -79,7 +68,8 @@ def main(argv=None):
                         torch.set_num_threads(t)
                         for c in args.chunks:
                             xk.set_tile_k_chunk(c)
-                            times[(t, c)].append(time_calls(lambda: xk.linear(x, p), args.calls))
+                            # one warm-up call (converted weights, thread caches), then exactly `calls` timed
+                            times[(t, c)].append(median_time(lambda: xk.linear(x, p), args.calls, args.calls))
                 ops = 2 * args.m * N * K
                 for t in threads:
                     base = statistics.median(times[(t, args.chunks[0])])
