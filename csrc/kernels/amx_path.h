@@ -12,7 +12,10 @@ namespace {
 // Vector kernels below the tile threshold: 4 rows x 4 blocks, 16 accumulators + 4 weight vectors + 1
 // broadcast = 21 of AVX-512's 32 vector registers. Tasks of 256 rows keep a 4096-wide u8 activation
 // chunk (1 MiB) within a core's L2 on the AMX machine (2 MiB); a task panel's weights take the other half.
-constexpr Blocking kAmxPathBlocking{.rows = 4, .col_blocks = 4, .task_rows = 256, .panel_bytes = int64_t{1} << 20};
+// Below the tile threshold (M = 5-7: two passes) the int8 vector kernels prefetch the next panel, as on the
+// avx512 paths (not measured on an AMX machine).
+constexpr Blocking kAmxPathBlocking{.rows = 4, .col_blocks = 4, .task_rows = 256, .panel_bytes = int64_t{1} << 20,
+                                    .prefetch_next_panel = true};
 // Rows from which the tile kernels run. First choice, not yet measured on an AMX machine: below 8 rows
 // half of every 16-row A tile is padding while the vector kernels stream the weight just as fast.
 // Revisit with benchmarks/bench_linear.py there.

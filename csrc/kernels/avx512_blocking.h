@@ -18,7 +18,11 @@ constexpr Blocking kAvx512A16w4FmaBlocking{.rows = 8, .col_blocks = 1, .task_row
 
 // The VNNI / FMA kernels: 4 rows x 4 blocks, 16 accumulators + 4 weight vectors + 1 broadcast = 21 of the 32
 // vector registers. Tasks of 256 rows: the weight panel of a task is reused from cache across its M-blocks.
-constexpr Blocking kAvx512VectorBlocking{.rows = 4, .col_blocks = 4, .task_rows = 256, .panel_bytes = 0};
+// DA8W8 / DA8W4 prefetch the next panel during a task's passes (gemm_driver.h): measured on AMD EPYC Zen 4
+// (2 threads, cold weights, in-process A/B, 2026-11-30), DA8W4 1.16-1.33x at M = 8 and 1.04-1.27x at M = 16,
+// DA8W8 1.14-1.20x at M = 16 for K = N = 4096, level at M >= 128 and where K = 14336 (benchmarks/RESULTS.md).
+constexpr Blocking kAvx512VectorBlocking{.rows = 4, .col_blocks = 4, .task_rows = 256, .panel_bytes = 0,
+                                         .prefetch_next_panel = true};
 
 // A16W4's int4 decode kernel (int4_decode.h) on every AVX-512 path: 4 rows x two 32-channel blocks, so that each
 // broadcast of x serves 4 weight vectors: 16 accumulators (at 2 rows: 8 vectors x 2 chains) + 4 weight vectors

@@ -11,7 +11,9 @@
 //   block(g, m0, rows, nb0, nbs, acc, ldc)  overloaded per scheme's argument struct: acc[0:rows][0:nbs*16]
 //                       for rows m0.. and 16-column N-blocks nb0..nb0+nbs (int32 for DA8W8, else fp32);
 //   optionally k_bytes(g) and block_k(...)  a tile policy whose tasks may run K in chunks (kernel_policies.h
-//                       TilePolicyBase, tile_k_chunk.h).
+//                       TilePolicyBase, tile_k_chunk.h);
+//   optionally weight_span(g, nb0, nbs) and block(..., pf)  a vector policy whose passes over a task prefetch
+//                       the next task's weights (prefetch.h).
 #pragma once
 #include <algorithm>
 #include <atomic>
@@ -24,6 +26,7 @@
 #include "kernels/epilogue.h"
 #include "kernels/gemm_args.h"
 #include "kernels/gemm_stats.h"
+#include "kernels/prefetch.h"
 #include "kernels/thread_cache.h"
 #include "kernels/tile_k_chunk.h"
 #include "pack/layouts.h"
@@ -55,6 +58,31 @@ int64_t k_chunk_bytes(const Args& g) {
     const int64_t chunk = round_up(g_tile_k_chunk_bytes.load(std::memory_order_relaxed), P::k_quantum(g));
     return chunk > 0 && chunk < P::k_bytes(g) ? chunk : 0;
   }
+}
+
+// Whether P's block takes a prefetch span and names the weights of a micro-block (weight_span).
+template <class P, class Args>
+constexpr bool kPrefetchesWeights = requires(const Args& g) { P::weight_span(g, int64_t{0}, int64_t{1}); };
+
+// L2 bytes the current panel and the prefetched part of the next one may take together: half of the smallest L2
+// of the CPUs this targets (1 MiB on AMD Zen 4 / Zen 5; Ice Lake 1.25 MiB, Sapphire Rapids 2 MiB), the rest for
+// the activations and the other hyperthread. Measured on Zen 4 (2 threads, cold weights, in-process A/B over 7
+// interleaved rounds, 2026-11-30; benchmarks/RESULTS.md, ninth session): prefetching the whole next panel
+// gained 1.14-1.33x at M = 8-16 where the panel is 64-256 KiB, and lost 4-7% for DA8W8 at K = 14336 (896 KiB
+// panels), whose own panel the prefetch evicted before the later passes read it.
+constexpr int64_t kPrefetchL2Budget = int64_t{512} << 10;
+
+// The slice of the next panel's weights (N-blocks [nb_next, nb_next + nbs)) that pass `pass` of `passes` over the
+// current panel (N-blocks [nb0, nb0 + nbs0)) prefetches: the passes share evenly as much of the next panel as
+// fits beside the current one in kPrefetchL2Budget.
+template <class P, class Args>
+PrefetchSpan next_panel_slice(const Args& g, int64_t nb0, int64_t nbs0, int64_t nb_next, int64_t nbs, int64_t pass,
+                              int64_t passes) {
+  const PrefetchSpan next = P::weight_span(g, nb_next, nbs);
+  const int64_t room = kPrefetchL2Budget / kCacheLineBytes - P::weight_span(g, nb0, nbs0).lines;
+  const int64_t lines = std::clamp<int64_t>(room, 0, next.lines);
+  const int64_t lo = pass * lines / passes, hi = (pass + 1) * lines / passes;
+  return {next.p + lo * kCacheLineBytes, hi - lo};
 }
 
 // Fewest tasks per thread when widening panels, so uneven task times still balance.
@@ -145,12 +173,24 @@ void gemm(const Args& g) {
           continue;
         }
       }
+      // With one M-chunk the next task is the next panel: the passes over this one prefetch its weights.
+      const int64_t passes = ceil_div(m_end - chunk * P::kTaskRows, P::kRows);
+      const bool prefetch = m_chunks == 1 && passes > 1 && nb_end < n_blocks;
       for (int64_t m0 = chunk * P::kTaskRows; m0 < m_end; m0 += P::kRows) {
         const int64_t rows = std::min<int64_t>(P::kRows, m_end - m0);
         for (int64_t nb0 = panel * blocks_per_panel; nb0 < nb_end; nb0 += micro) {
           const int64_t nbs = std::min(micro, n_blocks - nb0);
           const int64_t n0 = nb0 * kNBlock, n = std::min(nbs * kNBlock, g.N - n0);
-          P::block(g, m0, rows, nb0, nbs, c, P::kCols);
+          if constexpr (kPrefetchesWeights<P, Args>) {
+            const int64_t pass = (m0 - chunk * P::kTaskRows) / P::kRows, nb_begin = panel * blocks_per_panel;
+            const PrefetchSpan pf =
+                prefetch ? next_panel_slice<P>(g, nb_begin, nb_end - nb_begin, nb_end,
+                                               std::min(blocks_per_panel, n_blocks - nb_end), pass, passes)
+                         : PrefetchSpan{};
+            P::block(g, m0, rows, nb0, nbs, c, P::kCols, pf);
+          } else {
+            P::block(g, m0, rows, nb0, nbs, c, P::kCols);
+          }
           epilogue(g, c, P::kCols, m0, rows, n0, n);
         }
       }

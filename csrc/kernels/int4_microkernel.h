@@ -6,6 +6,8 @@
 #include <cstdint>
 #include "pack/layouts.h"
 #include "kernels/gemm_args.h"
+#include "common/int_math.h"
+#include "kernels/prefetch.h"
 
 // Internal linkage: each ISA translation unit gets its own copy, compiled for
 // its own target (see kernels/kernel_prelude.h).
@@ -44,14 +46,26 @@ struct Da8w4Channels {
   }
 };
 
-// DA8W4, MR rows from m0, N-block nb: c[i][0:32] = the scaled group sums before the row scale.
+// The packed DA8W4 codes of the 32-channel N-blocks holding 16-column blocks [nb0, nb0 + nbs):
+// contiguous, K rows of 16 bytes each (layouts.h); the driver's prefetch target (the per-group parameters, 1/16
+// of the codes' bytes at group 128, are left out).
+inline PrefetchSpan int4_weight_span(const uint8_t* w, int64_t K, int64_t nb0, int64_t nbs) {
+  const int64_t block_bytes = K * kInt4Half;
+  const int64_t nb = nb0 / kInt4Blocks16, blocks = ceil_div(nbs, kInt4Blocks16);
+  return {reinterpret_cast<const char*>(w + nb * block_bytes), blocks * block_bytes / kCacheLineBytes};
+}
+
+// DA8W4, MR rows from m0, N-block nb: c[i][0:32] = the scaled group sums before the row scale. pf: lines to
+// prefetch meanwhile (prefetch.h), spread over the groups.
 template <class S, int MR>
-void da8w4_vnni_tile(const Da8w4Args& g, int64_t m0, int64_t nb, float* c, int64_t ldc) {
+void da8w4_vnni_tile(const Da8w4Args& g, int64_t m0, int64_t nb, float* c, int64_t ldc, PrefetchSpan pf = {}) {
   const int64_t G = g.K / g.group, quads = g.group / kKQuad;
   Da8w4Channels<S> ch;
   typename S::vf f[MR][2];
   for (int i = 0; i < MR; ++i) f[i][0] = f[i][1] = S::zero_f();
+  PrefetchStream prefetch(pf, G);
   for (int64_t gi = 0; gi < G; ++gi) {
+    prefetch.step(gi);
     const uint8_t* wg = g.w + (nb * G + gi) * g.group * kInt4Half;
     const uint8_t* ag = g.a.codes + m0 * g.a.ld + gi * g.group;
     typename S::vi acc[MR][2];

@@ -17,7 +17,9 @@ using S = simd_avx2::Simd;
 // benchmarks/RESULTS.md "AVX2 register blocking"), 3 x 2 (12 ymm) ran DA8W8 at 65-93 GOPS against 4 x 4's
 // 119-131; 4 x 2 was level on A16W8 and the int4 schemes and behind on DA8W8. AVX2 has no int8 dot product:
 // each emulated vpdpbusd is three instructions on the accumulator, so the loop is bound by arithmetic, not by
-// the spills.
+// the spills. No prefetch of the next panel (kernel_policies.h): bound by arithmetic, it waits for no memory;
+// through this path on Zen 4 (cold weights, in-process A/B, 2026-11-30) DA8W4 at M = 8 / 16 / 32 ran 0.98-0.99x
+// with it, DA8W8 level within the noise.
 constexpr Blocking kBlocking{.rows = 4, .col_blocks = 4, .task_rows = 256, .panel_bytes = 0};
 // Rows below which A16W4 with bf16 activations runs the fp32 decode kernel (int4_decode.h Fp32Dot, the codes as
 // exact q - 8 from pshufb's int8 table) rather than the fp32-FMA kernel: every M. Measured through this path

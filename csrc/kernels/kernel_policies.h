@@ -24,6 +24,9 @@ struct Blocking {
   int64_t task_rows;
   // Tile policies: weight bytes (as the policy caches them) of one task panel.
   int64_t panel_bytes;
+  // Int8 vector policies (DA8W8, DA8W4): a task's passes prefetch the next panel's weights (gemm_driver.h
+  // next_panel_slice), where the kernels are fast enough for the memory to be what they wait for.
+  bool prefetch_next_panel = false;
 };
 
 // DA8W8 (vpdpbusd) and A16W8 (int8 -> fp32 FMA), B.rows x B.col_blocks blocks of 16 columns.
@@ -32,11 +35,19 @@ struct VnniPolicy {
   using Simd = S;
   static constexpr int64_t kRows = B.rows, kCols = B.col_blocks * kNBlock, kTaskRows = B.task_rows;
   static constexpr bool kWidePanels = false, kTiles = false, kBf16 = false;
+  // The packed codes of N-blocks [nb0, nb0 + nbs): contiguous (layouts.h), the driver's prefetch target.
+  static PrefetchSpan weight_span(const Da8w8Args& g, int64_t nb0, int64_t nbs)
+    requires(B.prefetch_next_panel)
+  {
+    const int64_t bstride = g.Kpad * kNBlock;
+    return {reinterpret_cast<const char*>(g.w + nb0 * bstride), nbs * bstride / kCacheLineBytes};
+  }
   static void block(const Da8w8Args& g, int64_t m0, int64_t rows, int64_t nb0, int64_t nbs, int32_t* c,
-                    int64_t ldc) {
+                    int64_t ldc, PrefetchSpan pf = {}) {
     const int64_t bstride = g.Kpad * kNBlock;
     dispatch_shape<B.rows, B.col_blocks>(rows, nbs, [&]<int R, int NB>() {
-      dot_tile<S, Int8Dot, R, NB>(g.a.codes + m0 * g.a.ld, g.a.ld, g.w + nb0 * bstride, bstride, g.Kpad, c, ldc);
+      dot_tile<S, Int8Dot, R, NB>(g.a.codes + m0 * g.a.ld, g.a.ld, g.w + nb0 * bstride, bstride, g.Kpad, c, ldc,
+                                  pf);
     });
   }
   static void block(const A16w8Args& g, int64_t m0, int64_t rows, int64_t nb0, int64_t nbs, float* c,
@@ -55,9 +66,15 @@ struct VnniInt4Policy {
   using A16w4 = VnniInt4Policy<S, BA16, BA16>;
   static constexpr int64_t kRows = B.rows, kCols = kNBlockInt4, kTaskRows = B.task_rows;
   static constexpr bool kWidePanels = false, kTiles = false, kBf16 = false;
-  static void block(const Da8w4Args& g, int64_t m0, int64_t rows, int64_t nb0, int64_t, float* c, int64_t ldc) {
+  static PrefetchSpan weight_span(const Da8w4Args& g, int64_t nb0, int64_t nbs)
+    requires(B.prefetch_next_panel)
+  {
+    return int4_weight_span(g.w, g.K, nb0, nbs);
+  }
+  static void block(const Da8w4Args& g, int64_t m0, int64_t rows, int64_t nb0, int64_t, float* c, int64_t ldc,
+                    PrefetchSpan pf = {}) {
     dispatch_shape<B.rows, 1>(rows, 1,
-                              [&]<int R, int>() { da8w4_vnni_tile<S, R>(g, m0, nb0 / kInt4Blocks16, c, ldc); });
+                              [&]<int R, int>() { da8w4_vnni_tile<S, R>(g, m0, nb0 / kInt4Blocks16, c, ldc, pf); });
   }
   static void block(const A16w4Args& g, int64_t m0, int64_t rows, int64_t nb0, int64_t, float* c, int64_t ldc) {
     dispatch_shape<B.rows, 1>(rows, 1, [&]<int R, int>() { a16w4_fma_tile<S, R>(g, m0, nb0 / kInt4Blocks16, c, ldc); });

@@ -5,6 +5,7 @@
 #pragma once
 #include <cstdint>
 #include <type_traits>
+#include "kernels/prefetch.h"
 #include "kernels/shape_dispatch.h"
 #include "pack/layouts.h"
 
@@ -32,13 +33,17 @@ struct Bf16Dot {  // vdpbf16ps: 2 k (bf16 x bf16) per lane, fp32 accumulators
 
 // c[i][j * 16 + lane] = sum over the K / D::kK steps s of D::dot(a[i][s], w[block j][s][lane]), steps ascending.
 // a: MR rows of lda elements (u8 codes or bf16); w: NR blocks w_bstride elements apart, each step one 64-byte
-// row of 16 lanes x D::kK k (the da8w8 codes, or bf16 VNNI-2 rows); K a multiple of D::kK.
+// row of 16 lanes x D::kK k (the da8w8 codes, or bf16 VNNI-2 rows); K a multiple of D::kK. pf: lines to prefetch
+// meanwhile (prefetch.h), spread over the k steps.
 template <class S, class D, int MR, int NR, class AT, class WT, class CT>
-void dot_tile(const AT* a, int64_t lda, const WT* w, int64_t w_bstride, int64_t K, CT* c, int64_t ldc) {
+void dot_tile(const AT* a, int64_t lda, const WT* w, int64_t w_bstride, int64_t K, CT* c, int64_t ldc,
+              PrefetchSpan pf = {}) {
   typename D::template Acc<S> acc[MR][NR];
   for (int i = 0; i < MR; ++i)
     for (int j = 0; j < NR; ++j) acc[i][j] = D::template zero<S>();
+  PrefetchStream prefetch(pf, K / D::kK);
   for (int64_t k = 0; k < K; k += D::kK) {
+    prefetch.step(k / D::kK);
     typename S::vi b[NR];
     for (int j = 0; j < NR; ++j) b[j] = S::load_i(w + j * w_bstride + k * kNBlock);
     for (int i = 0; i < MR; ++i) {
