@@ -8,9 +8,10 @@ from conftest import PATHS, assert_every_path_matches_ref, forced_path, linear_o
 
 
 def stats():
-    tiles, tasks, threads, rows, cols, bf16, decode, k_passes = torch.ops.xeon.last_gemm_stats().tolist()
+    tiles, tasks, threads, rows, cols, bf16, decode, k_passes, prefetch_lines = \
+        torch.ops.xeon.last_gemm_stats().tolist()
     return {"tiles": tiles, "tasks": tasks, "threads": threads, "rows": rows, "cols": cols, "bf16": bf16,
-            "decode": decode, "k_passes": k_passes}
+            "decode": decode, "k_passes": k_passes, "prefetch_lines": prefetch_lines}
 
 
 def tiles_ran(path_name, p, M, dtype=torch.float32):
@@ -251,3 +252,30 @@ def test_avx512_bf16_model_is_the_hardware(scheme, group, M):
     x = make_input((M, 256), torch.bfloat16, 2)
     torch.testing.assert_close(linear_on("avx512_bf16", x, p), linear_on("avx512_bf16_emulated", x, p), rtol=0,
                                atol=0)
+
+
+@pytest.mark.parametrize("scheme,group", [("da8w8", None), ("da8w4", 128)])
+def test_vector_passes_prefetch_the_next_panel(scheme, group):
+    # The int8 vector kernels of the AVX-512 paths (prefetch_next_panel) prefetch the next panel's codes while
+    # they make several 4-row passes over one (gemm_driver.h next_panel_slice): M = 5-256, one M-chunk, a panel
+    # after the current one. Outputs stay the ref path's (every-path tests); here: when it happens, and that it
+    # never asks for more than the next panels hold. K = 256: DA8W8 panels of 64 columns x 256 bytes (256
+    # lines), DA8W4 of 32 columns x 128 bytes (64 lines); N = 320: 5 / 10 panels.
+    K, N = 256, 320
+    p = xk.pack_weight(make_input((N, K), torch.float32, 60, 0.1), scheme, group)
+    panel_lines = 256 if scheme == "da8w8" else 64
+    panels = N // (64 if scheme == "da8w8" else 32)
+    vector_paths = [q for q in PATHS if q in ("avx512", "avx512_bf16", "avx512_emulated", "avx512_bf16_emulated")]
+    assert vector_paths, "the avx512 emulated paths run everywhere the suite does"
+    for name in vector_paths:
+        for M, expect in [(4, False), (8, True), (17, True), (256, True), (300, False)]:
+            linear_on(name, make_input((M, K), torch.bfloat16, M), p)
+            s = stats()
+            assert not s["tiles"] and s["rows"] == 4, (name, s)
+            # every pass's share adds up to at most the next panel, for each panel but the last
+            assert s["prefetch_lines"] <= (panels - 1) * panel_lines, (name, M, s)
+            assert (s["prefetch_lines"] > 0) == expect, (name, M, s)  # one pass (M <= 4), two M-chunks: none
+        # a path without the flag (avx2) prefetches nothing
+    if "avx2" in PATHS:
+        linear_on("avx2", make_input((17, K), torch.bfloat16, 17), p)
+        assert stats()["prefetch_lines"] == 0

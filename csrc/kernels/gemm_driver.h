@@ -159,9 +159,10 @@ void gemm(const Args& g) {
   const int64_t n_panels = ceil_div(n_blocks, blocks_per_panel);
   const int64_t m_chunks = ceil_div(g.M, P::kTaskRows);
   const int64_t kc = k_chunk_bytes<P>(g);
-  std::atomic<int64_t> chunks{0};
+  std::atomic<int64_t> chunks{0}, prefetched{0};
   torch::stable::parallel_for(0, n_panels * m_chunks, 1, [&](int64_t begin, int64_t end) {
     chunks.fetch_add(1, std::memory_order_relaxed);
+    int64_t lines = 0;  // prefetched by this thread's tasks (gemm_stats)
     alignas(64) Acc c[P::kRows * P::kCols];
     for (int64_t t = begin; t < end; ++t) {
       const int64_t panel = t / m_chunks, chunk = t % m_chunks;
@@ -187,6 +188,7 @@ void gemm(const Args& g) {
                 prefetch ? next_panel_slice<P>(g, nb_begin, nb_end - nb_begin, nb_end,
                                                std::min(blocks_per_panel, n_blocks - nb_end), pass, passes)
                          : PrefetchSpan{};
+            lines += pf.lines;
             P::block(g, m0, rows, nb0, nbs, c, P::kCols, pf);
           } else {
             P::block(g, m0, rows, nb0, nbs, c, P::kCols);
@@ -196,12 +198,13 @@ void gemm(const Args& g) {
       }
     }
     if constexpr (P::kTiles) P::release_tiles();
+    prefetched.fetch_add(lines, std::memory_order_relaxed);
   });
   int64_t k_passes = 1;
   if constexpr (kChunksK<P, Args>)
     if (kc > 0) k_passes = ceil_div(P::k_bytes(g), kc);
   record_gemm_stats({P::kTiles ? 1 : 0, n_panels * m_chunks, chunks.load(), P::kRows, P::kCols, P::kBf16 ? 1 : 0,
-                     kIsDecode<P> ? 1 : 0, k_passes});
+                     kIsDecode<P> ? 1 : 0, k_passes, prefetched.load()});
 }
 
 }  // namespace

@@ -15,6 +15,7 @@ struct GemmStats {
   int64_t bf16 = 0;            // 1: bf16 dot-product kernels (AMX-BF16 tiles or vdpbf16ps) read bf16 activations
   int64_t decode = 0;          // 1: the A16W4 int4 decode kernel ran (int4_decode.h)
   int64_t k_passes = 1;        // passes over K per task (tile policies with K in chunks: tile_k_chunk.h)
+  int64_t prefetch_lines = 0;  // cache lines of next panels prefetched during the tasks (prefetch.h)
 };
 
 // Records / returns the stats of the calling thread's last GEMM (thread_local: concurrent callers on

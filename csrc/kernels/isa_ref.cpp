@@ -21,7 +21,7 @@ void ref_gemm(const Args& g, Value&& value) {
     for (int64_t n = 0; n < g.N; ++n) acc[n] = value(m, n);
     epilogue(g, acc.data(), g.N, m, 1, 0, g.N);
   }
-  record_gemm_stats({0, 1, 1, 1, 1, 0});
+  record_gemm_stats({0, 1, 1, 1, 1, 0, 0, 1, 0});
 }
 
 void ref_da8w8(const Da8w8Args& g) {

@@ -81,7 +81,7 @@ Tensor info(int64_t features) {
 
 Tensor last_gemm_stats_op() {
   const GemmStats s = xeon::last_gemm_stats();
-  Tensor t = torch::stable::empty({8}, ScalarType::Long, std::nullopt,
+  Tensor t = torch::stable::empty({9}, ScalarType::Long, std::nullopt,
                                   torch::stable::Device(torch::headeronly::DeviceType::CPU));
   int64_t* p = static_cast<int64_t*>(t.data_ptr());
   p[0] = s.tiles;
@@ -92,6 +92,7 @@ Tensor last_gemm_stats_op() {
   p[5] = s.bf16;
   p[6] = s.decode;
   p[7] = s.k_passes;
+  p[8] = s.prefetch_lines;
   return t;
 }
 

@@ -44,8 +44,8 @@ STABLE_TORCH_LIBRARY(xeon, m) {
   // The software tile model's faults on faulting instruction sequences, as JSON (tests; kernels/amx_model_check.h).
   m.def("amx_model_faults() -> Tensor");
   m.def("emulated_op_counts(bool start) -> Tensor");
-  // [tiles, tasks, threads, rows per call, columns per call, bf16, decode, K passes] of the calling thread's last
-  // GEMM (kernels/gemm_stats.h).
+  // [tiles, tasks, threads, rows per call, columns per call, bf16, decode, K passes, prefetched lines] of the
+  // calling thread's last GEMM (kernels/gemm_stats.h).
   m.def("last_gemm_stats() -> Tensor");
   // The AMX tile kernels' K-chunk in bytes of an A row (kernels/tile_k_chunk.h; 0: all of K in one pass),
   // process-wide: the current value; set it, returning the previous one.
