@@ -7,8 +7,9 @@ hand, then used to predict the amx path's fraction of the AMX peak.
 Counting: `xeon::emulated_op_counts` counts what each emulated SIMD / tile operation issues on hardware (the
 AVX-512 backend's instructions, one AMX instruction per tile operation; csrc/kernels/op_counts.h) while a call runs
 on an emulated path. A call at the full shape would take minutes emulated, so counts come from a smaller N and K
-(and M above 128) and are scaled by the ratio of the work: the kernels' inner loops are linear in N and K, and in M
-beyond a few blocks of rows. Not counted (scalar C++): the driver's epilogue, modelled as EPILOGUE_PER_16_OUTPUTS
+(and M above 128) and are scaled by the ratio of the work: the kernels' inner loops are linear in N and K; in M they
+are linear plus a part that does not grow (weights converted once per thread and panel), so above 128 rows the
+counts at 64 and 128 rows are extrapolated along their line. Not counted (scalar C++): the driver's epilogue, modelled as EPILOGUE_PER_16_OUTPUTS
 below, and the activation quantization of the dynamic schemes (one pass over x, small beside the weights' work).
 
 Time per core, in cycles, from counts c and issue rates r (instructions per cycle) of each unit:
@@ -64,20 +65,11 @@ MACHINES = {
 }
 
 
-def counts_for(path, scheme, m, n, k, group, dtype, count_k=None):
-    """Instruction counts of one call on an emulated path, scaled from a smaller shape to (m, n, k), and the
-    call's (tasks, threads). count_k: the K counted at (default 512, or two tile K-chunks)."""
-    mc, nc, kc = min(m, 128), min(n, 256), min(k, count_k or 512)
-    if group:
-        kc = max(kc, group)
-    # The tile tasks run K in chunks (xk.set_tile_k_chunk), each pass storing and reloading the accumulator tiles:
-    # counted at the real chunk over at least two of them, those round trips then scale with K as the rest does.
-    chunk = xk.tuning.get_tile_k_chunk()
-    if chunk and not count_k:
-        kc = min(k, max(kc, 2 * chunk))
+def _counted_call(path, scheme, rows, nc, kc, group, dtype):
+    """The emulated instruction counts of one call at (rows, nc, kc), and of its activation quantization alone."""
     g = torch.Generator().manual_seed(0)
     w = torch.randn(nc, kc, generator=g) * 0.05
-    x = torch.randn(mc, kc, generator=g).to(dtype)
+    x = torch.randn(rows, kc, generator=g).to(dtype)
     p = xk.pack_weight(w, scheme, group)
     with xk.use_path(path):
         xk.linear(x, p)  # warm-up (allocation, configuration)
@@ -89,8 +81,32 @@ def counts_for(path, scheme, m, n, k, group, dtype, count_k=None):
             torch.ops.xeon.emulated_op_counts(True)
             xk.quantize_per_token(x, True)
             quant = torch.ops.xeon.emulated_op_counts(False).tolist()
-    scale = (m / mc) * (n / nc) * (k / kc)
-    counts = {kind: (v - q) * scale + q * (m / mc) * (k / kc) for kind, v, q in zip(KINDS, c, quant)}
+    return c, quant
+
+
+def counts_for(path, scheme, m, n, k, group, dtype, count_k=None):
+    """Instruction counts of one call on an emulated path, scaled from a smaller shape to (m, n, k), and the
+    call's (tasks, threads). count_k: the K counted at (default 512, or two tile K-chunks)."""
+    mc, nc, kc = min(m, 128), min(n, 256), min(k, count_k or 512)
+    if group:
+        kc = max(kc, group)
+    # The tile tasks run K in chunks (xk.set_tile_k_chunk), each pass storing and reloading the accumulator tiles:
+    # counted at the real chunk over at least two of them, those round trips then scale with K as the rest does.
+    chunk = xk.tuning.get_tile_k_chunk()
+    if chunk and not count_k:
+        kc = min(k, max(kc, 2 * chunk))
+    c, quant = _counted_call(path, scheme, mc, nc, kc, group, dtype)
+    kernel = [v - q for v, q in zip(c, quant)]
+    if m > mc:
+        # Past mc rows the kernel's counts grow by the per-row part only: the weights a thread converts once per
+        # panel (int4 unpacked to int8, or to bf16, for every M-chunk of the panel that thread takes) do not
+        # grow with M. Counted at mc / 2 rows too and extrapolated along the line through the two (scaling the
+        # counts at mc by m / mc charged those conversions m / mc times).
+        lo = mc // 2
+        c_lo, q_lo = _counted_call(path, scheme, lo, nc, kc, group, dtype)
+        kernel = [v + (v - (vl - ql)) * (m - mc) / (mc - lo) for v, vl, ql in zip(kernel, c_lo, q_lo)]
+    scale_nk = (n / nc) * (k / kc)
+    counts = {kind: v * scale_nk + q * (m / mc) * (k / kc) for kind, v, q in zip(KINDS, kernel, quant)}
     for kind, v in EPILOGUE_PER_16_OUTPUTS.items():
         counts[kind] += v * m * n / 16
     return counts
