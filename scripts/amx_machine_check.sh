@@ -22,7 +22,7 @@ export PYTHONPATH=/tmp/site
 repo=$(pwd)
 cd /tmp  # so that the installed wheel, not the source tree, is imported
 {
-  lscpu | grep -E 'Model name|^CPU\(s\)|L2|L3'
+  lscpu | grep -E 'Model name|^CPU\(s\)|Thread|Core|Socket|L1d|L2|L3'
   python3 -c "import torch, xeon_kernels as xk; print(torch.__version__, xk.__file__); print(xk.info())"
 } 2>&1 | tee "$OUT/machine.txt"
 tests=$repo/tests
