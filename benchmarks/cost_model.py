@@ -10,7 +10,8 @@ on an emulated path. A call at the full shape would take minutes emulated, so co
 (and M above 128) and are scaled by the ratio of the work: the kernels' inner loops are linear in N and K; in M they
 are linear plus a part that does not grow (weights converted once per thread and panel), so above 128 rows the
 counts at 64 and 128 rows are extrapolated along their line. Not counted (scalar C++): the driver's epilogue,
-modelled as EPILOGUE_PER_16_OUTPUTS below, and the activation quantization of the dynamic schemes (one pass over x, small beside the weights' work).
+modelled as EPILOGUE_PER_16_OUTPUTS below, and the activation quantization of the dynamic schemes (one pass over x,
+small beside the weights' work).
 
 Time per core, in cycles, from counts c and issue rates r (instructions per cycle) of each unit:
   vector = c_dot / r_dot + c_fp / r_fp + c_int / r_int   (one pool of vector ports; see each machine's note)
