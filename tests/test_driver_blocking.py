@@ -98,7 +98,7 @@ def test_tile_k_chunk_setting():
     default = xk._library.info()["tile_k_chunk_default"]
     assert xk.tuning.get_tile_k_chunk() == default
     with xk.tile_k_chunk(1024):
-        assert xk.tuning.get_tile_k_chunk() == 1024
+        assert xk.tuning.get_tile_k_chunk() == 1024 and xk.info()["tile_k_chunk_bytes"] == 1024
         with xk.tile_k_chunk(0):
             assert xk.tuning.get_tile_k_chunk() == 0
         assert xk.tuning.get_tile_k_chunk() == 1024

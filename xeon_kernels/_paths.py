@@ -122,7 +122,9 @@ def init_from_env() -> None:
 
 
 def info() -> dict:
-    """Detected CPU features, the paths this CPU runs, the selected one, torch and the stable-ABI target."""
+    """Detected CPU features, the paths this CPU runs, the selected one, the AMX tile kernels' K-chunk
+    (xeon_kernels.set_tile_k_chunk), torch and the stable-ABI target."""
+    from .tuning import get_tile_k_chunk
     lib = _library.info()
     major, minor = lib["stable_abi_target"]
     return {
@@ -130,6 +132,7 @@ def info() -> dict:
         "supported_paths": supported_paths(),
         "selected_path": selected_path(),
         "paths": {p["name"]: p["what"] for p in lib["paths"]},
+        "tile_k_chunk_bytes": get_tile_k_chunk(),
         "torch_version": torch.__version__,
         "stable_abi_target": f"{major}.{minor}",
     }
