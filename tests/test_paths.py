@@ -275,7 +275,6 @@ def test_vector_passes_prefetch_the_next_panel(scheme, group):
             # every pass's share adds up to at most the next panel, for each panel but the last
             assert s["prefetch_lines"] <= (panels - 1) * panel_lines, (name, M, s)
             assert (s["prefetch_lines"] > 0) == expect, (name, M, s)  # one pass (M <= 4), two M-chunks: none
-        # a path without the flag (avx2) prefetches nothing
-    if "avx2" in PATHS:
+    if "avx2" in PATHS:  # a path without the flag prefetches nothing
         linear_on("avx2", make_input((17, K), torch.bfloat16, 17), p)
         assert stats()["prefetch_lines"] == 0

@@ -20,7 +20,7 @@ constexpr Blocking kAvx512A16w4FmaBlocking{.rows = 8, .col_blocks = 1, .task_row
 // vector registers. Tasks of 256 rows: the weight panel of a task is reused from cache across its M-blocks.
 // DA8W8 / DA8W4 prefetch the next panel during a task's passes (gemm_driver.h): measured on AMD EPYC Zen 4
 // (2 threads, cold weights, in-process A/B, 2026-11-30), DA8W4 1.16-1.33x at M = 8 and 1.04-1.27x at M = 16,
-// DA8W8 1.14-1.20x at M = 16 for K = N = 4096, level at M >= 128 and where K = 14336 (benchmarks/RESULTS.md).
+// DA8W8 1.12-1.20x at M = 16 for K = N = 4096, level at M >= 128 and where K = 14336 (benchmarks/RESULTS.md).
 constexpr Blocking kAvx512VectorBlocking{.rows = 4, .col_blocks = 4, .task_rows = 256, .panel_bytes = 0,
                                          .prefetch_next_panel = true};
 

@@ -66,9 +66,9 @@ constexpr bool kPrefetchesWeights = requires(const Args& g) { P::weight_span(g, 
 
 // L2 bytes the current panel and the prefetched part of the next one may take together: half of the smallest L2
 // of the CPUs this targets (1 MiB on AMD Zen 4 / Zen 5; Ice Lake 1.25 MiB, Sapphire Rapids 2 MiB), the rest for
-// the activations and the other hyperthread. Measured on Zen 4 (2 threads, cold weights, in-process A/B over 7
+// the activations and the other hyperthread. Measured on Zen 4 (2 threads, cold weights, in-process A/B over 5-7
 // interleaved rounds, 2026-11-30; benchmarks/RESULTS.md, ninth session): prefetching the whole next panel
-// gained 1.14-1.33x at M = 8-16 where the panel is 64-256 KiB, and lost 4-7% for DA8W8 at K = 14336 (896 KiB
+// gained 1.12-1.33x at M = 8-16 where the panel is 64-256 KiB, and lost 4-7% for DA8W8 at K = 14336 (896 KiB
 // panels), whose own panel the prefetch evicted before the later passes read it.
 constexpr int64_t kPrefetchL2Budget = int64_t{512} << 10;
 
@@ -166,27 +166,27 @@ void gemm(const Args& g) {
     alignas(64) Acc c[P::kRows * P::kCols];
     for (int64_t t = begin; t < end; ++t) {
       const int64_t panel = t / m_chunks, chunk = t % m_chunks;
-      const int64_t m_end = std::min(g.M, (chunk + 1) * P::kTaskRows);
-      const int64_t nb_end = std::min(n_blocks, (panel + 1) * blocks_per_panel);
+      const int64_t m_begin = chunk * P::kTaskRows, m_end = std::min(g.M, m_begin + P::kTaskRows);
+      const int64_t nb_begin = panel * blocks_per_panel, nb_end = std::min(n_blocks, nb_begin + blocks_per_panel);
       if constexpr (kChunksK<P, Args>) {
         if (kc > 0) {
-          task_in_k_chunks<P>(g, kc, chunk * P::kTaskRows, m_end, panel * blocks_per_panel, nb_end, micro);
+          task_in_k_chunks<P>(g, kc, m_begin, m_end, nb_begin, nb_end, micro);
           continue;
         }
       }
       // With one M-chunk the next task is the next panel: the passes over this one prefetch its weights.
-      const int64_t passes = ceil_div(m_end - chunk * P::kTaskRows, P::kRows);
-      const bool prefetch = m_chunks == 1 && passes > 1 && nb_end < n_blocks;
-      for (int64_t m0 = chunk * P::kTaskRows; m0 < m_end; m0 += P::kRows) {
+      const int64_t passes = ceil_div(m_end - m_begin, P::kRows);
+      [[maybe_unused]] const bool prefetch = m_chunks == 1 && passes > 1 && nb_end < n_blocks;
+      for (int64_t m0 = m_begin; m0 < m_end; m0 += P::kRows) {
         const int64_t rows = std::min<int64_t>(P::kRows, m_end - m0);
-        for (int64_t nb0 = panel * blocks_per_panel; nb0 < nb_end; nb0 += micro) {
+        for (int64_t nb0 = nb_begin; nb0 < nb_end; nb0 += micro) {
           const int64_t nbs = std::min(micro, n_blocks - nb0);
           const int64_t n0 = nb0 * kNBlock, n = std::min(nbs * kNBlock, g.N - n0);
           if constexpr (kPrefetchesWeights<P, Args>) {
-            const int64_t pass = (m0 - chunk * P::kTaskRows) / P::kRows, nb_begin = panel * blocks_per_panel;
             const PrefetchSpan pf =
                 prefetch ? next_panel_slice<P>(g, nb_begin, nb_end - nb_begin, nb_end,
-                                               std::min(blocks_per_panel, n_blocks - nb_end), pass, passes)
+                                               std::min(blocks_per_panel, n_blocks - nb_end), (m0 - m_begin) / P::kRows,
+                                               passes)
                          : PrefetchSpan{};
             lines += pf.lines;
             P::block(g, m0, rows, nb0, nbs, c, P::kCols, pf);
